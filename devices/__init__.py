@@ -1,0 +1,1 @@
+"""Lane device drivers behind small Protocols: scanners, printers, drawer, scale, display."""

@@ -1,0 +1,190 @@
+"""Catalog rules: items, their barcodes and PLUs, and how a catalog row is validated."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from biip.checksums import gs1_standard_check_digit
+
+from pos.errors import InvalidInput
+
+MAX_PRICE = 100_000_000  # 1,000,000.00 in minor units: anything above is a typo, not a price
+PLU_PATTERN = re.compile(r"^[0-9]{4,6}$")
+SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+GTIN_LENGTHS = frozenset({8, 12, 13, 14})
+
+
+class Unit(enum.StrEnum):
+    """How an item is sold: per piece, or by weight (price per kg, quantity in grams)."""
+
+    EACH = "each"
+    KG = "kg"
+
+
+class CodeKind(enum.StrEnum):
+    GTIN = "gtin"
+    PLU = "plu"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCode:
+    """A scannable or typed code for an item, normalised for storage and lookup.
+
+    GTINs are stored as GTIN-14 (GS1's advice: an EAN-13 and the same UPC-A match);
+    store PLUs (4 to 6 digits) are stored as typed.
+    """
+
+    kind: CodeKind
+    value: str
+
+
+def parse_item_code(raw: str) -> ItemCode:
+    """Validate a barcode or PLU and normalise it; raises InvalidInput naming the problem."""
+    code = raw.strip()
+    if not code:
+        raise InvalidInput("empty barcode")
+    if not code.isdigit() or not code.isascii():
+        raise InvalidInput(f"barcode {code!r} must contain digits only")
+    if PLU_PATTERN.match(code):
+        return ItemCode(CodeKind.PLU, code)
+    if len(code) not in GTIN_LENGTHS:
+        raise InvalidInput(
+            f"barcode {code!r} has {len(code)} digits: expected a GTIN-8/12/13/14 or a 4-6 digit PLU"
+        )
+    # biip's GS1 check-digit routine; the full Gtin.parse costs ~30 us, which a
+    # million-row import cannot afford, and the check digit is all a GTIN can be checked for.
+    expected = gs1_standard_check_digit(code[:-1])
+    if int(code[-1]) != expected:
+        raise InvalidInput(
+            f"barcode {code!r} has a bad check digit: expected {expected}, got {code[-1]}"
+        )
+    return ItemCode(CodeKind.GTIN, code.zfill(14))
+
+
+def lookup_key(raw: str) -> str:
+    """The stored form of a scanned code, for lookups (same rules as `parse_item_code`)."""
+    return parse_item_code(raw).value
+
+
+@dataclass(frozen=True, slots=True)
+class TaxClass:
+    code: str
+    rate_bp: int  # basis points: 1300 = 13 %
+    name_en: str
+    name_zh: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRecord:
+    """One validated catalog item, ready to be stored."""
+
+    sku: str
+    name_en: str
+    name_zh: str
+    unit: Unit
+    price: int  # minor units; per kg when unit is KG
+    tax_class: str
+    category: str
+    brand: str
+    active: bool
+    codes: tuple[ItemCode, ...]
+
+
+CATALOG_COLUMNS = (
+    "sku",
+    "name_en",
+    "name_zh",
+    "unit",
+    "price",
+    "tax_class",
+    "category",
+    "brand",
+    "barcodes",
+    "active",
+)
+REQUIRED_COLUMNS = frozenset({"sku", "name_en", "unit", "price", "tax_class"})
+_TRUE = frozenset({"1", "true", "yes", "y", "是"})
+_FALSE = frozenset({"0", "false", "no", "n", "否"})
+
+
+def parse_price(raw: str, field: str = "price") -> int:
+    """A price in minor units: a non-negative integer, no decimals, below MAX_PRICE."""
+    text = raw.strip()
+    if not text:
+        raise InvalidInput(f"{field} is empty")
+    if text.startswith("-"):
+        raise InvalidInput(f"{field} {text!r} is negative")
+    if not text.isdigit() or not text.isascii():
+        raise InvalidInput(f"{field} {text!r} is not a whole number of minor units (fen/cents)")
+    value = int(text)
+    if value > MAX_PRICE:
+        raise InvalidInput(f"{field} {value} is above the maximum {MAX_PRICE}")
+    return value
+
+
+def parse_item_row(row: Mapping[str, str | None], tax_classes: frozenset[str]) -> ItemRecord:
+    """Validate one catalog CSV row; raises InvalidInput naming the column and the reason."""
+
+    def text(name: str) -> str:
+        return (row.get(name) or "").strip()
+
+    sku = text("sku")
+    if not SKU_PATTERN.match(sku):
+        raise InvalidInput(
+            f"sku {sku!r} must be 1-40 letters, digits, '.', '_' or '-' starting with a letter or digit"
+        )
+    name_en = text("name_en")
+    name_zh = text("name_zh") or name_en
+    if not name_en:
+        raise InvalidInput("name_en is empty")
+    if len(name_en) > 120 or len(name_zh) > 120:
+        raise InvalidInput("name_en/name_zh is longer than 120 characters")
+    unit_text = text("unit").lower() or Unit.EACH.value
+    try:
+        unit = Unit(unit_text)
+    except ValueError:
+        raise InvalidInput(f"unit {unit_text!r} must be 'each' or 'kg'") from None
+    price = parse_price(text("price"))
+    tax_class = text("tax_class")
+    if tax_class not in tax_classes:
+        known = ", ".join(sorted(tax_classes)) or "none configured"
+        raise InvalidInput(f"tax_class {tax_class!r} is unknown (known: {known})")
+    active_text = text("active").lower()
+    if not active_text or active_text in _TRUE:
+        active = True
+    elif active_text in _FALSE:
+        active = False
+    else:
+        raise InvalidInput(f"active {active_text!r} must be true or false")
+    codes: list[ItemCode] = []
+    for raw_code in re.split(r"[|;\s]+", text("barcodes")):
+        if not raw_code:
+            continue
+        try:
+            code = parse_item_code(raw_code)
+        except InvalidInput as err:
+            raise InvalidInput(f"barcodes: {err.message}") from None
+        if code not in codes:
+            codes.append(code)
+    return ItemRecord(
+        sku=sku,
+        name_en=name_en,
+        name_zh=name_zh,
+        unit=unit,
+        price=price,
+        tax_class=tax_class,
+        category=text("category"),
+        brand=text("brand"),
+        active=active,
+        codes=tuple(codes),
+    )
+
+
+def gtin13_with_check_digit(payload12: str) -> str:
+    """Append the GS1 check digit to a 12-digit payload (used to make demo and test codes)."""
+    if len(payload12) != 12 or not payload12.isdigit():
+        raise InvalidInput(f"GTIN-13 payload {payload12!r} must be 12 digits")
+    return payload12 + str(gs1_standard_check_digit(payload12))
