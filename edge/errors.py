@@ -1,0 +1,35 @@
+"""The node's own errors (the rules' errors live in pos.errors); each says what to do next."""
+
+from __future__ import annotations
+
+
+class NodeError(Exception):
+    """Base of every error the node raises itself."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class LedgerError(NodeError):
+    """The ledger file cannot be used as it is."""
+
+
+class LedgerMissing(LedgerError):
+    pass
+
+
+class LedgerCorrupt(LedgerError):
+    pass
+
+
+class LedgerForeign(LedgerError):
+    """The ledger belongs to another store than the config says."""
+
+
+class AuthError(NodeError):
+    """Login refused or token invalid (HTTP 401)."""
+
+
+class Forbidden(NodeError):
+    """Authenticated, but the role may not do this (HTTP 403)."""

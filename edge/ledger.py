@@ -1,0 +1,189 @@
+"""The ledger: one SQLite file in WAL mode, FULL sync, schema owned by Alembic.
+
+Two engines share the file: `writer` begins every transaction with BEGIN IMMEDIATE (one
+writer at a time, so the journal's seq is gap-free), `reader` uses deferred transactions
+that never wait for the writer (WAL).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlmodel import Session
+
+from edge import journal
+from edge.errors import LedgerCorrupt, LedgerForeign, LedgerMissing
+
+MIGRATIONS = "edge:migrations"
+
+
+def _make_engine(path: Path, busy_timeout_ms: int, begin: str) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+        pool_size=8,
+        max_overflow=16,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # transactions are begun below, explicitly
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=FULL",
+            "PRAGMA foreign_keys=ON",
+            f"PRAGMA busy_timeout={busy_timeout_ms}",
+        ):
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    config.attributes["connection"] = connection
+    return config
+
+
+def _check_file(path: Path, init: bool) -> None:
+    if not path.exists():
+        if init:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return
+        raise LedgerMissing(
+            f"no ledger at {path}: refusing to start a new, empty store by accident; "
+            "check [ledger] path, restore a backup, or start with --init to create one"
+        )
+    try:
+        probe = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
+        try:
+            result = probe.execute("PRAGMA quick_check(1)").fetchone()
+            tables = {row[0] for row in probe.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as err:
+        raise LedgerCorrupt(
+            f"ledger {path} cannot be read ({err}): restore it from a backup or move it away; "
+            "the node will not overwrite it"
+        ) from err
+    if result is None or result[0] != "ok":
+        raise LedgerCorrupt(f"ledger {path} failed its integrity check ({result}): restore it from a backup")
+    if "alembic_version" not in tables and not init:
+        raise LedgerMissing(
+            f"{path} is a SQLite file but not a storenode ledger; start with --init to make it one"
+        )
+
+
+class Ledger:
+    """Owns the two engines on the ledger file; built once by the composition root."""
+
+    def __init__(self, path: Path, busy_timeout_ms: int = 5000) -> None:
+        self.path = path
+        self.writer = _make_engine(path, busy_timeout_ms, "BEGIN IMMEDIATE")
+        self.reader = _make_engine(path, busy_timeout_ms, "BEGIN")
+
+    @classmethod
+    def open(
+        cls, path: Path, *, store_id: str, init: bool = False, busy_timeout_ms: int = 5000
+    ) -> Ledger:
+        """Check, migrate to the newest schema and bind the ledger to its store."""
+        _check_file(path, init)
+        ledger = cls(path, busy_timeout_ms)
+        try:
+            ledger.migrate()
+            ledger._bind_store(store_id)
+        except Exception:
+            ledger.dispose()
+            raise
+        return ledger
+
+    def migrate(self) -> None:
+        with self.writer.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+
+    def schema_revision(self) -> str | None:
+        with self.reader.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    @staticmethod
+    def head_revision() -> str | None:
+        return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()  # type: ignore[arg-type]
+
+    def _bind_store(self, store_id: str) -> None:
+        with self.writer.begin() as conn:
+            row = conn.exec_driver_sql("SELECT value FROM node_state WHERE key = 'store_id'").first()
+            if row is None:
+                conn.exec_driver_sql(
+                    "INSERT INTO node_state (key, value) VALUES ('store_id', ?)", (store_id,)
+                )
+            elif row[0] != store_id:
+                raise LedgerForeign(
+                    f"ledger {self.path} belongs to store {row[0]!r}, but the config says "
+                    f"store.id = {store_id!r}: fix the config or point [ledger] path at this store's file"
+                )
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session that sees one consistent snapshot."""
+        with Session(self.reader) as session:
+            yield session
+
+    def last_seq(self) -> int:
+        with self.reader.connect() as conn:
+            return journal.head(conn)[0]
+
+    def dispose(self) -> None:
+        self.writer.dispose()
+        self.reader.dispose()
+
+
+class UnitOfWork:
+    """One write transaction: rolls back unless `commit()` is called."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+        self._committed = False
+        self.session: Session
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = Session(self._ledger.writer, expire_on_commit=False)
+        self._committed = False
+        return self
+
+    def journal(self, kind: str, data: dict[str, Any]) -> journal.JournalEntry:
+        """Append a journal row in this transaction."""
+        return journal.append(self.session.connection(), kind, data)
+
+    def commit(self) -> None:
+        self.session.commit()
+        self._committed = True
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._committed:
+            self.session.rollback()
+        self.session.close()
