@@ -1,0 +1,41 @@
+"""The composition root: builds the node (ledger, services, metrics) from settings."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from edge.catalog import sync_tax_classes
+from edge.ledger import Ledger
+from edge.metrics import Metrics
+from edge.operators import Operators
+from edge.settings import Settings
+from pos.catalog import TaxClass
+
+
+@dataclass
+class Node:
+    settings: Settings
+    ledger: Ledger
+    operators: Operators
+    metrics: Metrics
+    started: float = field(default_factory=time.monotonic)
+
+    def close(self) -> None:
+        self.ledger.dispose()
+
+
+def build_node(settings: Settings, *, init: bool = False) -> Node:
+    """Open (or with `init`, create) the store's ledger and wire the services onto it."""
+    ledger = Ledger.open(
+        settings.ledger_path, store_id=settings.store.id, init=init, busy_timeout_ms=settings.ledger.busy_timeout_ms
+    )
+    sync_tax_classes(ledger, [TaxClass(t.code, t.rate_bp, t.name_en, t.name_zh) for t in settings.tax_classes])
+    started = time.monotonic()
+    return Node(
+        settings=settings,
+        ledger=ledger,
+        operators=Operators(ledger, settings.security),
+        metrics=Metrics(ledger.last_seq, started),
+        started=started,
+    )
