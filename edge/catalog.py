@@ -106,13 +106,18 @@ def _existing_skus(conn: Connection, skus: Sequence[str]) -> set[str]:
         marks = ",".join("?" * len(chunk))
         found.update(
             row[0]
-            for row in conn.exec_driver_sql(f"SELECT sku FROM item WHERE sku IN ({marks})", tuple(chunk))
+            for row in conn.exec_driver_sql(
+                f"SELECT sku FROM item WHERE sku IN ({marks})", tuple(chunk)
+            )
         )
     return found
 
 
 def _apply_batch(
-    ledger: Ledger, batch: list[tuple[int, ItemRecord]], report: ImportReport, final: dict[str, Any] | None
+    ledger: Ledger,
+    batch: list[tuple[int, ItemRecord]],
+    report: ImportReport,
+    final: dict[str, Any] | None,
 ) -> None:
     """Upsert one batch in one transaction; a record whose barcode belongs to another item is refused."""
     now = to_utc_text(utc_now())
@@ -121,7 +126,8 @@ def _apply_batch(
         accepted: list[ItemRecord] = []
         for line, record in batch:
             taken = next(
-                (c.value for c in record.codes if owners.get(c.value, record.sku) != record.sku), None
+                (c.value for c in record.codes if owners.get(c.value, record.sku) != record.sku),
+                None,
             )
             if taken is not None:
                 report.errors.append(
@@ -131,25 +137,36 @@ def _apply_batch(
                 accepted.append(record)
         skus = [record.sku for record in accepted]
         existing = _existing_skus(conn, skus)
-        conn.exec_driver_sql(
-            "INSERT INTO item (sku, name_en, name_zh, unit, price, tax_class, category, brand, active, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sku) DO UPDATE SET "
-            "name_en = excluded.name_en, name_zh = excluded.name_zh, unit = excluded.unit, "
-            "price = excluded.price, tax_class = excluded.tax_class, category = excluded.category, "
-            "brand = excluded.brand, active = excluded.active, updated_at = excluded.updated_at",
-            [
-                (r.sku, r.name_en, r.name_zh, r.unit.value, r.price, r.tax_class, r.category, r.brand, r.active, now)
-                for r in accepted
-            ],
-        )
+        if accepted:
+            conn.exec_driver_sql(
+                "INSERT INTO item (sku, name_en, name_zh, unit, price, tax_class, category, brand, active, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sku) DO UPDATE SET "
+                "name_en = excluded.name_en, name_zh = excluded.name_zh, unit = excluded.unit, "
+                "price = excluded.price, tax_class = excluded.tax_class, category = excluded.category, "
+                "brand = excluded.brand, active = excluded.active, updated_at = excluded.updated_at",
+                [
+                    (
+                        r.sku,
+                        r.name_en,
+                        r.name_zh,
+                        r.unit.value,
+                        r.price,
+                        r.tax_class,
+                        r.category,
+                        r.brand,
+                        r.active,
+                        now,
+                    )
+                    for r in accepted
+                ],
+            )
         if existing:
             for chunk in _chunks(sorted(existing)):
                 marks = ",".join("?" * len(chunk))
                 conn.exec_driver_sql(f"DELETE FROM item_code WHERE sku IN ({marks})", tuple(chunk))
-        conn.exec_driver_sql(
-            "INSERT INTO item_code (code, kind, sku) VALUES (?, ?, ?)",
-            [(c.value, c.kind.value, r.sku) for r in accepted for c in r.codes],
-        )
+        codes = [(c.value, c.kind.value, r.sku) for r in accepted for c in r.codes]
+        if codes:
+            conn.exec_driver_sql("INSERT INTO item_code (code, kind, sku) VALUES (?, ?, ?)", codes)
         report.created += len(accepted) - len(existing)
         report.updated += len(existing)
         if final is not None:
@@ -165,7 +182,9 @@ def _apply_batch(
 
 def _check_header(fieldnames: Sequence[str] | None, path: Path) -> None:
     if not fieldnames:
-        raise CatalogFileError(f"{path}: empty file or no header line (expected: {','.join(CATALOG_COLUMNS)})")
+        raise CatalogFileError(
+            f"{path}: empty file or no header line (expected: {','.join(CATALOG_COLUMNS)})"
+        )
     names = [name.strip() for name in fieldnames]
     unknown = [name for name in names if name not in CATALOG_COLUMNS]
     if unknown:
@@ -277,22 +296,30 @@ def _validate_row(
     return record
 
 
-_ITEM_COLUMNS = "i.sku, i.name_en, i.name_zh, i.unit, i.price, i.tax_class, i.category, i.brand, i.active"
+_ITEM_COLUMNS = (
+    "i.sku, i.name_en, i.name_zh, i.unit, i.price, i.tax_class, i.category, i.brand, i.active"
+)
 
 
 def _item(conn: Connection, row: Sequence[Any]) -> CatalogItem:
     codes = tuple(
-        r[0] for r in conn.exec_driver_sql("SELECT code FROM item_code WHERE sku = ? ORDER BY code", (row[0],))
+        r[0]
+        for r in conn.exec_driver_sql(
+            "SELECT code FROM item_code WHERE sku = ? ORDER BY code", (row[0],)
+        )
     )
     sku, name_en, name_zh, unit, price, tax_class, category, brand, active = row
-    return CatalogItem(sku, name_en, name_zh, unit, price, tax_class, category, brand, bool(active), codes)
+    return CatalogItem(
+        sku, name_en, name_zh, unit, price, tax_class, category, brand, bool(active), codes
+    )
 
 
 def lookup_code(conn: Connection, raw: str) -> CatalogItem:
     """The item a scanned barcode or typed PLU belongs to; NotFound / InvalidInput otherwise."""
     key = lookup_key(raw)
     row = conn.exec_driver_sql(
-        f"SELECT {_ITEM_COLUMNS} FROM item_code c JOIN item i ON i.sku = c.sku WHERE c.code = ?", (key,)
+        f"SELECT {_ITEM_COLUMNS} FROM item_code c JOIN item i ON i.sku = c.sku WHERE c.code = ?",
+        (key,),
     ).first()
     if row is None:
         raise NotFound(f"no item has barcode {raw.strip()}")
@@ -300,7 +327,9 @@ def lookup_code(conn: Connection, raw: str) -> CatalogItem:
 
 
 def get_item(conn: Connection, sku: str) -> CatalogItem:
-    row = conn.exec_driver_sql(f"SELECT {_ITEM_COLUMNS} FROM item i WHERE i.sku = ?", (sku,)).first()
+    row = conn.exec_driver_sql(
+        f"SELECT {_ITEM_COLUMNS} FROM item i WHERE i.sku = ?", (sku,)
+    ).first()
     if row is None:
         raise NotFound(f"no item has sku {sku}")
     return _item(conn, tuple(row))

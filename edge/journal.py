@@ -90,7 +90,8 @@ def _rows(conn: Connection) -> Iterator[tuple[int, str, str, str, str, str]]:
     result = conn.exec_driver_sql(
         "SELECT seq, at, kind, payload, prev_hash, hash FROM journal ORDER BY seq"
     )
-    yield from result.tuples()
+    for row in result:
+        yield row[0], row[1], row[2], row[3], row[4], row[5]
 
 
 def verify(conn: Connection) -> VerifyReport:

@@ -1,0 +1,144 @@
+"""The ledger on a real SQLite file: pragmas, migrations, the chain and its triggers, the unit of work."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel
+
+from edge import journal
+from edge.bootstrap import Node
+from edge.errors import LedgerCorrupt, LedgerForeign, LedgerMissing
+from edge.ledger import Ledger
+
+
+def test_pragmas_are_wal_and_full_sync(node: Node) -> None:
+    with node.ledger.writer.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_migrations_match_the_models(node: Node) -> None:
+    import edge.tables  # noqa: F401
+
+    with node.ledger.reader.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+    assert diff == []
+    assert node.ledger.schema_revision() == Ledger.head_revision()
+
+
+def test_reopening_an_upgraded_ledger_keeps_its_data(node: Node) -> None:
+    with node.ledger.unit_of_work() as uow:
+        uow.journal("test.fact", {"n": 1})
+        uow.commit()
+    path = node.ledger.path
+    node.close()
+    reopened = Ledger.open(path, store_id="T001")  # runs the migrations again: a no-op at head
+    try:
+        assert reopened.last_seq() >= 1
+        with reopened.reader.connect() as conn:
+            assert journal.verify(conn).ok
+    finally:
+        reopened.dispose()
+
+
+def test_the_unit_of_work_rolls_back_unless_committed(node: Node) -> None:
+    before = node.ledger.last_seq()
+    with node.ledger.unit_of_work() as uow:
+        uow.journal("test.fact", {"n": 1})
+    assert node.ledger.last_seq() == before
+    with pytest.raises(RuntimeError), node.ledger.unit_of_work() as uow:
+        uow.journal("test.fact", {"n": 2})
+        raise RuntimeError("boom")
+    assert node.ledger.last_seq() == before
+    with node.ledger.unit_of_work() as uow:
+        entry = uow.journal("test.fact", {"n": 3})
+        uow.commit()
+    assert node.ledger.last_seq() == entry.seq == before + 1
+
+
+def _append(node: Node, count: int) -> None:
+    for n in range(count):
+        with node.ledger.unit_of_work() as uow:
+            uow.journal("test.fact", {"n": n, "text": "收银"})
+            uow.commit()
+
+
+def test_chain_verifies_and_seq_is_gap_free(node: Node) -> None:
+    _append(node, 20)
+    with node.ledger.reader.connect() as conn:
+        seqs = [row[0] for row in conn.exec_driver_sql("SELECT seq FROM journal ORDER BY seq")]
+        report = journal.verify(conn)
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert report.ok and report.last_seq == seqs[-1]
+
+
+@pytest.mark.parametrize("statement", ["UPDATE journal SET kind = 'x' WHERE seq = 1", "DELETE FROM journal WHERE seq = 1"])
+def test_triggers_refuse_update_and_delete(node: Node, statement: str) -> None:
+    _append(node, 2)
+    with pytest.raises(IntegrityError, match="append-only"), node.ledger.writer.begin() as conn:
+        conn.exec_driver_sql(statement)
+
+
+def test_trigger_refuses_a_gap_or_a_forged_prev_hash(node: Node) -> None:
+    _append(node, 1)
+    seq, last_hash = node.ledger.last_seq(), "f" * 64
+    with pytest.raises(IntegrityError, match="must follow"), node.ledger.writer.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO journal VALUES (?, '2026-01-01T00:00:00.000000Z', 'x', '{}', ?, ?)", (seq + 2, last_hash, last_hash)
+        )
+
+
+def _tamper(path: Path, sql: str) -> None:
+    """Edit the file behind the node's back, as an attacker with the file would (triggers dropped)."""
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER journal_no_update")
+    conn.execute(sql)
+    conn.commit()
+    conn.close()
+
+
+def test_verify_names_the_first_tampered_seq(node: Node) -> None:
+    _append(node, 10)
+    _tamper(node.ledger.path, "UPDATE journal SET payload = replace(payload, '\"n\":4', '\"n\":40') WHERE seq = (SELECT MIN(seq) FROM journal WHERE payload LIKE '%\"n\":4,%')")
+    with node.ledger.reader.connect() as conn:
+        target = conn.exec_driver_sql("SELECT seq FROM journal WHERE payload LIKE '%\"n\":40%'").scalar()
+        report = journal.verify(conn)
+    assert target is not None
+    assert not report.ok and report.first_bad_seq == target
+    assert "hash does not match" in report.reason
+
+
+def test_missing_ledger_is_refused_without_init(tmp_path: Path) -> None:
+    with pytest.raises(LedgerMissing, match="--init"):
+        Ledger.open(tmp_path / "nope.db", store_id="T001")
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_corrupt_ledger_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    garbage = b"this is not a database" * 100
+    path.write_bytes(garbage)
+    with pytest.raises(LedgerCorrupt, match="restore it from a backup"):
+        Ledger.open(path, store_id="T001", init=True)
+    assert path.read_bytes() == garbage
+
+
+def test_a_plain_sqlite_file_is_not_taken_over_without_init(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    sqlite3.connect(path).execute("CREATE TABLE x (a)").connection.close()
+    with pytest.raises(LedgerMissing, match="not a storenode ledger"):
+        Ledger.open(path, store_id="T001")
+
+
+def test_ledger_of_another_store_is_refused(node: Node) -> None:
+    path = node.ledger.path
+    node.close()
+    with pytest.raises(LedgerForeign, match="belongs to store 'T001'"):
+        Ledger.open(path, store_id="OTHER")

@@ -1,0 +1,60 @@
+"""Test helpers that build a real store: a config file, a real SQLite ledger, a node."""
+
+from __future__ import annotations
+
+import csv
+import socket
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from pos.catalog import CATALOG_COLUMNS
+
+# argon2 at its cheapest so tests that log in many times stay fast; production uses the defaults.
+FAST_SECURITY = """
+[security]
+pin_hash_time_cost = 1
+pin_hash_memory_kib = 64
+"""
+
+
+def write_config(directory: Path, store_id: str = "T001", extra: str = "") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "store.toml"
+    path.write_text(
+        f'[store]\nid = "{store_id}"\nname_en = "Test Store"\nname_zh = "测试店"\n'
+        f'[ledger]\npath = "store.db"\n{FAST_SECURITY}{extra}',
+        encoding="utf-8",
+    )
+    return path
+
+
+def write_catalog(path: Path, rows: Iterable[Mapping[str, str]], columns: Iterable[str] = CATALOG_COLUMNS) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+    return path
+
+
+def item_row(sku: str, barcodes: str = "", **overrides: str) -> dict[str, str]:
+    row = {
+        "sku": sku,
+        "name_en": f"Item {sku}",
+        "name_zh": f"商品 {sku}",
+        "unit": "each",
+        "price": "199",
+        "tax_class": "VAT13",
+        "category": "grocery",
+        "brand": "Acme",
+        "barcodes": barcodes,
+        "active": "true",
+    }
+    row.update(overrides)
+    return row
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import pytest
+
+from pos.catalog import CodeKind, Unit, gtin13_with_check_digit, parse_item_code, parse_item_row
+from pos.errors import InvalidInput
+
+TAX = frozenset({"VAT13", "VAT9", "VAT0"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "stored"),
+    [
+        ("6901234567892", CodeKind.GTIN, "06901234567892"),  # GTIN-13 (EAN-13)
+        ("012345678905", CodeKind.GTIN, "00012345678905"),  # GTIN-12 (UPC-A)
+        ("96385074", CodeKind.GTIN, "00000096385074"),  # GTIN-8 (EAN-8)
+        ("10012345678902", CodeKind.GTIN, "10012345678902"),  # GTIN-14 (ITF-14)
+        ("4011", CodeKind.PLU, "4011"),  # IFPS PLU: bananas
+        (" 10001 ", CodeKind.PLU, "10001"),  # store PLU, stray spaces from a keyboard
+    ],
+)
+def test_valid_codes_are_normalised(raw: str, kind: CodeKind, stored: str) -> None:
+    code = parse_item_code(raw)
+    assert (code.kind, code.value) == (kind, stored)
+
+
+def test_upc_a_and_its_ean13_form_are_the_same_item() -> None:
+    assert parse_item_code("012345678905").value == parse_item_code("0012345678905").value
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("6901234567891", "bad check digit: expected 2, got 1"),
+        ("690123456789", "bad check digit"),
+        ("1234567", "7 digits"),
+        ("69012345678X", "digits only"),
+        ("", "empty barcode"),
+        ("１２３４", "digits only"),  # full-width digits typed on a CJK keyboard
+    ],
+)
+def test_bad_codes_are_refused_with_the_reason(raw: str, reason: str) -> None:
+    with pytest.raises(InvalidInput, match=reason):
+        parse_item_code(raw)
+
+
+def test_check_digit_helper_makes_valid_codes() -> None:
+    assert parse_item_code(gtin13_with_check_digit("690000000001")).kind is CodeKind.GTIN
+
+
+def _row(**overrides: str) -> dict[str, str]:
+    row = {"sku": "A1", "name_en": "Apple", "name_zh": "苹果", "unit": "kg", "price": "1380",
+           "tax_class": "VAT0", "category": "produce", "brand": "", "barcodes": "10001|6901234567892", "active": ""}
+    row.update(overrides)
+    return row
+
+
+def test_a_good_row_becomes_an_item_record() -> None:
+    record = parse_item_row(_row(), TAX)
+    assert record.unit is Unit.KG and record.price == 1380 and record.active
+    assert [c.value for c in record.codes] == ["10001", "06901234567892"]
+
+
+def test_name_zh_falls_back_to_name_en() -> None:
+    assert parse_item_row(_row(name_zh=""), TAX).name_zh == "Apple"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"price": "-5"}, "price '-5' is negative"),
+        ({"price": "12.50"}, "not a whole number"),
+        ({"price": ""}, "price is empty"),
+        ({"price": "999999999999"}, "above the maximum"),
+        ({"tax_class": "VAT17"}, "tax_class 'VAT17' is unknown"),
+        ({"unit": "litre"}, "unit 'litre'"),
+        ({"sku": ""}, "sku ''"),
+        ({"sku": "has space"}, "sku 'has space'"),
+        ({"name_en": ""}, "name_en is empty"),
+        ({"barcodes": "6901234567891"}, "barcodes: barcode '6901234567891' has a bad check digit"),
+        ({"active": "maybe"}, "active 'maybe'"),
+    ],
+)
+def test_bad_rows_name_the_column(overrides: dict[str, str], reason: str) -> None:
+    with pytest.raises(InvalidInput, match=reason):
+        parse_item_row(_row(**overrides), TAX)
