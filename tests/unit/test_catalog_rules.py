@@ -1,8 +1,18 @@
 from __future__ import annotations
 
 import pytest
+from biip.checksums import gs1_standard_check_digit
+from hypothesis import given
+from hypothesis import strategies as st
 
-from pos.catalog import CodeKind, Unit, gtin13_with_check_digit, parse_item_code, parse_item_row
+from pos.catalog import (
+    CodeKind,
+    Unit,
+    gs1_check_digit,
+    gtin13_with_check_digit,
+    parse_item_code,
+    parse_item_row,
+)
 from pos.errors import InvalidInput
 
 TAX = frozenset({"VAT13", "VAT9", "VAT0"})
@@ -42,6 +52,11 @@ def test_upc_a_and_its_ean13_form_are_the_same_item() -> None:
 def test_bad_codes_are_refused_with_the_reason(raw: str, reason: str) -> None:
     with pytest.raises(InvalidInput, match=reason):
         parse_item_code(raw)
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=17))
+def test_check_digit_agrees_with_biip(payload: str) -> None:
+    assert gs1_check_digit(payload) == gs1_standard_check_digit(payload)
 
 
 def test_check_digit_helper_makes_valid_codes() -> None:

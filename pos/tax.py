@@ -1,0 +1,265 @@
+"""Totals of a sale: tax-inclusive or tax-exclusive prices, tax classes, named rounding rules.
+
+Rounding rules (both round halves up, `div_round_half_up`):
+- `per_line`: every line's tax is rounded, the class tax is the sum of the line taxes.
+- `per_total`: the tax of each class is rounded once on the class's summed base, then split
+  back over the class's lines exactly (`allocate_proportionally`), so lines still sum up.
+Cash rounding (`cash_rounding_step`, e.g. 5 or 10 minor units) applies only to what is paid
+in cash; see `pos.tender.settle`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pos.errors import InvalidInput
+from pos.money import (
+    BASIS_POINTS,
+    allocate_proportionally,
+    div_round_half_up,
+    round_to_step_half_up,
+)
+
+
+class TaxRounding(enum.StrEnum):
+    PER_LINE = "per_line"
+    PER_TOTAL = "per_total"
+
+
+@dataclass(frozen=True, slots=True)
+class StorePricing:
+    """The store's pricing settings, snapshotted into each sale when it opens."""
+
+    tax_rates_bp: Mapping[str, int] = field(default_factory=dict)  # tax class -> rate, 1300 = 13 %
+    prices_include_tax: bool = True
+    tax_rounding: TaxRounding = TaxRounding.PER_LINE
+    cash_rounding_step: int = 1  # minor units: 1 (none), 5 (0.05), 10 (0.10)
+
+    def __post_init__(self) -> None:
+        for code, rate in self.tax_rates_bp.items():
+            if not 0 <= rate <= BASIS_POINTS:
+                raise InvalidInput(f"tax class {code!r} rate {rate} bp must be 0-10000")
+        if not 1 <= self.cash_rounding_step <= 100:
+            raise InvalidInput(f"cash rounding step {self.cash_rounding_step} must be 1-100")
+
+    def rate_bp(self, tax_class: str) -> int:
+        """The rate of a tax class; InvalidInput naming the class when it is not configured."""
+        try:
+            return self.tax_rates_bp[tax_class]
+        except KeyError:
+            known = ", ".join(sorted(self.tax_rates_bp)) or "none configured"
+            raise InvalidInput(
+                f"tax class {tax_class!r} is not configured (known: {known})"
+            ) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tax_rates_bp": dict(self.tax_rates_bp),
+            "prices_include_tax": self.prices_include_tax,
+            "tax_rounding": self.tax_rounding.value,
+            "cash_rounding_step": self.cash_rounding_step,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StorePricing:
+        return cls(
+            tax_rates_bp=dict(data["tax_rates_bp"]),
+            prices_include_tax=bool(data["prices_include_tax"]),
+            tax_rounding=TaxRounding(data["tax_rounding"]),
+            cash_rounding_step=int(data["cash_rounding_step"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionShare:
+    """The part of a line's discount that one promotion gave."""
+
+    promotion_id: str
+    amount: int
+    name_en: str = ""
+    name_zh: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LineDiscount:
+    """A discount on one line from the promotions engine; reduces the line's taxable amount."""
+
+    amount: int
+    promotions: tuple[PromotionShare, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.amount < 0:
+            raise InvalidInput(f"discount {self.amount} is negative")
+        if self.promotions and sum(p.amount for p in self.promotions) != self.amount:
+            raise InvalidInput(
+                f"discount {self.amount} differs from the sum of its promotions "
+                f"{sum(p.amount for p in self.promotions)}"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "amount": self.amount,
+            "promotions": [
+                {
+                    "promotion_id": p.promotion_id,
+                    "amount": p.amount,
+                    "name_en": p.name_en,
+                    "name_zh": p.name_zh,
+                }
+                for p in self.promotions
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LineDiscount:
+        return cls(int(data["amount"]), tuple(PromotionShare(**p) for p in data["promotions"]))
+
+
+class AppliedPromotion(Protocol):
+    """What the promotions engine reports per promotion (`pos.promotions` AppliedDiscount)."""
+
+    @property
+    def promotion_id(self) -> str: ...
+    @property
+    def name_en(self) -> str: ...
+    @property
+    def name_zh(self) -> str: ...
+    @property
+    def lines(self) -> Mapping[str, int]: ...
+
+
+def line_discounts(applied: Iterable[AppliedPromotion]) -> dict[int, LineDiscount]:
+    """Regroup per-promotion discounts (line_id -> amount) into one LineDiscount per line."""
+    shares: dict[int, list[PromotionShare]] = {}
+    for promotion in applied:
+        for raw_id, amount in promotion.lines.items():
+            if not str(raw_id).isdigit():
+                raise InvalidInput(
+                    f"promotion {promotion.promotion_id}: line {raw_id!r} is unknown"
+                )
+            if amount:
+                share = PromotionShare(
+                    promotion.promotion_id, amount, promotion.name_en, promotion.name_zh
+                )
+                shares.setdefault(int(raw_id), []).append(share)
+    return {
+        line_id: LineDiscount(sum(p.amount for p in parts), tuple(parts))
+        for line_id, parts in sorted(shares.items())
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class TaxableLine:
+    """One line as tax sees it: its shelf amount (price x quantity) and its discount."""
+
+    line_id: int
+    tax_class: str
+    amount: int
+    discount: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LineTax:
+    line_id: int
+    tax_class: str
+    rate_bp: int
+    amount: int  # shelf amount before discount
+    discount: int
+    net: int
+    tax: int
+    gross: int  # what the customer pays for the line
+
+
+@dataclass(frozen=True, slots=True)
+class ClassTax:
+    tax_class: str
+    rate_bp: int
+    net: int
+    tax: int
+    gross: int
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    lines: tuple[LineTax, ...]
+    classes: tuple[ClassTax, ...]  # sorted by tax class code
+    subtotal: int  # sum of shelf amounts before discounts
+    discount: int
+    net: int
+    tax: int
+    total: int  # gross: what a card pays
+    cash_total: int  # the total rounded to the cash step: what cash pays
+    cash_rounding: int  # cash_total - total
+
+
+def _tax_on_gross(gross: int, rate_bp: int) -> int:
+    """Tax contained in a tax-inclusive amount, rounded half up."""
+    return div_round_half_up(gross * rate_bp, BASIS_POINTS + rate_bp)
+
+
+def _tax_on_net(net: int, rate_bp: int) -> int:
+    """Tax added to a tax-exclusive amount, rounded half up."""
+    return div_round_half_up(net * rate_bp, BASIS_POINTS)
+
+
+def compute_totals(lines: Sequence[TaxableLine], pricing: StorePricing) -> Totals:
+    """Totals with a per-line and per-class breakdown; every part sums exactly to its whole."""
+    by_class: dict[str, list[TaxableLine]] = {}
+    seen: set[int] = set()
+    for line in lines:
+        if line.line_id in seen:
+            raise InvalidInput(f"line {line.line_id} appears twice")
+        seen.add(line.line_id)
+        if line.amount < 0:
+            raise InvalidInput(f"line {line.line_id} amount {line.amount} is negative")
+        if not 0 <= line.discount <= line.amount:
+            raise InvalidInput(
+                f"line {line.line_id} discount {line.discount} must be between 0 and "
+                f"the line amount {line.amount}"
+            )
+        pricing.rate_bp(line.tax_class)
+        by_class.setdefault(line.tax_class, []).append(line)
+
+    line_taxes: dict[int, LineTax] = {}
+    classes: list[ClassTax] = []
+    for code in sorted(by_class):
+        rate = pricing.rate_bp(code)
+        members = by_class[code]
+        bases = [line.amount - line.discount for line in members]
+        tax_of = _tax_on_gross if pricing.prices_include_tax else _tax_on_net
+        if pricing.tax_rounding is TaxRounding.PER_LINE:
+            taxes = [tax_of(base, rate) for base in bases]
+        else:
+            taxes = allocate_proportionally(tax_of(sum(bases), rate), bases)
+        for line, base, tax in zip(members, bases, taxes, strict=True):
+            net, gross = (base - tax, base) if pricing.prices_include_tax else (base, base + tax)
+            line_taxes[line.line_id] = LineTax(
+                line.line_id, code, rate, line.amount, line.discount, net, tax, gross
+            )
+        class_lines = [line_taxes[line.line_id] for line in members]
+        classes.append(
+            ClassTax(
+                code,
+                rate,
+                sum(lt.net for lt in class_lines),
+                sum(lt.tax for lt in class_lines),
+                sum(lt.gross for lt in class_lines),
+            )
+        )
+    ordered = tuple(line_taxes[line.line_id] for line in lines)
+    total = sum(c.gross for c in classes)
+    cash_total = round_to_step_half_up(total, pricing.cash_rounding_step)
+    return Totals(
+        lines=ordered,
+        classes=tuple(classes),
+        subtotal=sum(line.amount for line in lines),
+        discount=sum(line.discount for line in lines),
+        net=sum(c.net for c in classes),
+        tax=sum(c.tax for c in classes),
+        total=total,
+        cash_total=cash_total,
+        cash_rounding=cash_total - total,
+    )
