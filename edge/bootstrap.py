@@ -6,10 +6,14 @@ import time
 from dataclasses import dataclass, field
 
 from edge.catalog import sync_tax_classes
+from edge.checkout import Checkout
+from edge.completion import Completion
 from edge.ledger import Ledger
 from edge.metrics import Metrics
 from edge.operators import Operators
+from edge.refunds import Returns
 from edge.settings import Settings
+from edge.shifts import Shifts
 from pos.catalog import TaxClass
 
 
@@ -18,6 +22,10 @@ class Node:
     settings: Settings
     ledger: Ledger
     operators: Operators
+    checkout: Checkout
+    completion: Completion
+    shifts: Shifts
+    returns: Returns
     metrics: Metrics
     started: float = field(default_factory=time.monotonic)
 
@@ -36,6 +44,10 @@ def build_node(settings: Settings, *, init: bool = False) -> Node:
         settings=settings,
         ledger=ledger,
         operators=Operators(ledger, settings.security),
+        checkout=Checkout(ledger, settings),
+        completion=Completion(ledger, settings),
+        shifts=Shifts(ledger),
+        returns=Returns(ledger, settings),
         metrics=Metrics(ledger.last_seq, started),
         started=started,
     )

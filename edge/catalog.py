@@ -20,6 +20,7 @@ from pos.catalog import (
     REQUIRED_COLUMNS,
     ItemRecord,
     TaxClass,
+    Unit,
     lookup_key,
     parse_item_row,
 )
@@ -66,6 +67,15 @@ class CatalogItem:
     brand: str
     active: bool
     codes: tuple[str, ...] = ()
+
+
+def item_record(item: CatalogItem) -> ItemRecord:
+    """The rules' view of a stored item."""
+    return ItemRecord(
+        sku=item.sku, name_en=item.name_en, name_zh=item.name_zh, unit=Unit(item.unit),
+        price=item.price, tax_class=item.tax_class, category=item.category, brand=item.brand,
+        active=item.active, codes=(),
+    )
 
 
 def sync_tax_classes(ledger: Ledger, tax_classes: Sequence[TaxClass]) -> None:
@@ -312,6 +322,19 @@ def _item(conn: Connection, row: Sequence[Any]) -> CatalogItem:
     return CatalogItem(
         sku, name_en, name_zh, unit, price, tax_class, category, brand, bool(active), codes
     )
+
+
+def lookup_plu(conn: Connection, printed: str) -> CatalogItem:
+    """The item an in-store label's item code names: the PLU as printed, or without leading zeros."""
+    for candidate in dict.fromkeys((printed, printed.lstrip("0"))):
+        row = conn.exec_driver_sql(
+            f"SELECT {_ITEM_COLUMNS} FROM item_code c JOIN item i ON i.sku = c.sku "
+            "WHERE c.code = ? AND c.kind = 'plu'",
+            (candidate,),
+        ).first()
+        if row is not None:
+            return _item(conn, tuple(row))
+    raise NotFound(f"no item has PLU {printed} (from an in-store label)")
 
 
 def lookup_code(conn: Connection, raw: str) -> CatalogItem:

@@ -60,6 +60,14 @@ class PricingSection(_Section):
     embedded_barcode_value: Literal["price", "weight"] = "price"
 
 
+class ReturnsSection(_Section):
+    # Without a receipt (always with a manager): refund at the current price or at the
+    # lowest price the item had in the last `no_receipt_days` days; paid as cash or store credit.
+    no_receipt_basis: Literal["current_price", "lowest_recent_price"] = "lowest_recent_price"
+    no_receipt_days: int = Field(default=30, ge=1, le=365)
+    no_receipt_refund_as: Literal["cash", "gift_card"] = "cash"
+
+
 class LedgerSection(_Section):
     path: Path = Path("store.db")
     busy_timeout_ms: int = Field(default=5000, ge=100, le=60000)
@@ -108,6 +116,7 @@ class Settings(BaseSettings):
 
     store: StoreSection
     pricing: PricingSection = PricingSection()
+    returns: ReturnsSection = ReturnsSection()
     ledger: LedgerSection = LedgerSection()
     api: ApiSection = ApiSection()
     security: SecuritySection = SecuritySection()

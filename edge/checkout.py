@@ -1,0 +1,278 @@
+"""Checkout: the lane's sale commands, each one SQLite transaction that saves the whole cart.
+
+Every change to a cart is persisted (a restart resumes it); voids, overrides, cancels and
+tender voids are journal rows naming the cashier and the approving manager. Completion
+lives in edge.completion.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from edge import catalog
+from edge.clock import utc_now
+from edge.ledger import Ledger, UnitOfWork
+from edge.sale_tables import OpenSaleRow, SaleRow, ShiftRow, StoredValueRow
+from edge.settings import Settings
+from pos import tender as tenders
+from pos.errors import Conflict, InvalidInput, NotFound
+from pos.sale import LineSource, Sale, SaleEvent, SaleEventName, SaleState
+from pos.tax import LineDiscount, StorePricing, TaxRounding
+from pos.tender import Tender, TenderKind
+from pos.weighed import (
+    EmbeddedValue,
+    ScaleReading,
+    is_label_barcode,
+    parse_label_barcode,
+    parse_label_layout,
+    weight_from_scale,
+)
+
+T = TypeVar("T")
+
+# Sale events that are business facts for the audit trail (the rest live in the cart itself).
+AUDITED = {
+    SaleEventName.LINE_VOIDED: "sale.line_voided",
+    SaleEventName.PRICE_OVERRIDDEN: "sale.price_overridden",
+    SaleEventName.TENDER_VOIDED: "sale.tender_voided",
+    SaleEventName.SALE_CANCELLED: "sale.cancelled",
+}
+
+
+class Repricer(Protocol):
+    """Prices a cart's promotions: the line discounts for its live lines."""
+
+    def discounts_for(self, sale: Sale, at: datetime) -> dict[int, LineDiscount]: ...
+
+
+class NoPromotions:
+    def discounts_for(self, sale: Sale, at: datetime) -> dict[int, LineDiscount]:
+        return {}
+
+
+@dataclass(frozen=True)
+class TenderRequest:
+    tender_id: str
+    kind: TenderKind
+    amount: int
+    currency: str
+    reference: str = ""
+    code: str = ""
+
+
+def store_pricing(settings: Settings) -> StorePricing:
+    return StorePricing(
+        tax_rates_bp={t.code: t.rate_bp for t in settings.tax_classes},
+        prices_include_tax=settings.pricing.prices_include_tax,
+        tax_rounding=TaxRounding(settings.pricing.tax_rounding),
+        cash_rounding_step=settings.pricing.cash_rounding_step,
+    )
+
+
+def open_shift_on(session: Session, lane: int) -> ShiftRow:
+    row = session.exec(select(ShiftRow).where(ShiftRow.lane == lane, ShiftRow.state == "open")).first()
+    if row is None:
+        raise Conflict(f"no shift is open on lane {lane}: open one with a float first")
+    return row
+
+
+def load_sale(session: Session, sale_id: str) -> tuple[OpenSaleRow, Sale]:
+    row = session.get(OpenSaleRow, sale_id)
+    if row is None:
+        done = session.get(SaleRow, sale_id)
+        if done is not None:
+            raise Conflict(f"sale {sale_id} is already completed as receipt {done.receipt_no}")
+        raise NotFound(f"no open or suspended sale {sale_id}")
+    return row, Sale.from_dict(json.loads(row.body))
+
+
+class Checkout:
+    """The sale commands of every lane; one instance per node."""
+
+    def __init__(self, ledger: Ledger, settings: Settings, repricer: Repricer | None = None) -> None:
+        self._ledger = ledger
+        self._settings = settings
+        self.pricing = store_pricing(settings)
+        self.repricer: Repricer = repricer or NoPromotions()
+        self._layout = parse_label_layout(
+            settings.pricing.embedded_barcode_layout, EmbeddedValue(settings.pricing.embedded_barcode_value)
+        )
+        self.listeners: list[Callable[[Sale], None]] = []
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, sale_id: str) -> Sale:
+        with self._ledger.read() as session:
+            row = session.get(OpenSaleRow, sale_id)
+            if row is not None:
+                return Sale.from_dict(json.loads(row.body))
+            done = session.get(SaleRow, sale_id)
+            if done is None:
+                raise NotFound(f"no sale {sale_id}")
+            return Sale.from_dict(json.loads(done.body)["sale"])
+
+    def open_on_lane(self, lane: int) -> Sale | None:
+        with self._ledger.read() as session:
+            row = session.exec(select(OpenSaleRow).where(OpenSaleRow.lane == lane, OpenSaleRow.state == "open")).first()
+            return None if row is None else Sale.from_dict(json.loads(row.body))
+
+    def suspended(self) -> list[Sale]:
+        with self._ledger.read() as session:
+            rows = session.exec(select(OpenSaleRow).where(OpenSaleRow.state == "suspended").order_by(col(OpenSaleRow.updated_at)))
+            return [Sale.from_dict(json.loads(row.body)) for row in rows]
+
+    # -- commands --------------------------------------------------------------------------
+
+    def open_sale(self, sale_id: str, lane: int, cashier_id: str) -> Sale:
+        """Open a cart on a lane; the client's `sale_id` makes a retried open find the first one."""
+        with self._ledger.unit_of_work() as uow:
+            existing = uow.session.get(OpenSaleRow, sale_id)
+            if existing is not None:
+                if existing.lane != lane:
+                    raise Conflict(f"sale {sale_id} is open on lane {existing.lane}, not lane {lane}")
+                return Sale.from_dict(json.loads(existing.body))
+            if uow.session.get(SaleRow, sale_id) is not None:
+                raise Conflict(f"sale {sale_id} is already completed")
+            open_shift_on(uow.session, lane)
+            sale = Sale.open(
+                sale_id=sale_id, store_id=self._settings.store.id, lane_id=str(lane), cashier_id=cashier_id,
+                currency=self._settings.store.currency, pricing=self.pricing, at=utc_now(),
+            )
+            sale.pull_events()
+            self._save(uow, sale, None)
+            uow.commit()
+        return sale
+
+    def add_item(
+        self, sale_id: str, *, code: str | None = None, sku: str | None = None, quantity: int = 1,
+        scale: ScaleReading | None = None,
+    ) -> Sale:
+        """Add by barcode (GTIN, PLU or in-store label) or SKU; weighed items need a stable scale weight."""
+        if (code is None) == (sku is None):
+            raise InvalidInput("give exactly one of code (barcode or PLU) or sku")
+
+        def add(sale: Sale, uow: UnitOfWork) -> None:
+            at = utc_now()
+            conn = uow.session.connection()
+            if code is not None and is_label_barcode(code):
+                label = parse_label_barcode(code, self._layout)
+                item = catalog.item_record(catalog.lookup_plu(conn, label.item_code))
+                if label.price is not None:
+                    sale.add_labelled_price(item, label.price, at=at, code=label.barcode)
+                else:
+                    sale.add_weighed(item, label.grams or 0, at=at, source=LineSource.LABEL_WEIGHT, code=label.barcode)
+                return
+            found = catalog.lookup_code(conn, code) if code is not None else catalog.get_item(conn, sku or "")
+            if not found.active:
+                raise Conflict(f"{found.name_en} ({found.sku}) is not for sale (inactive in the catalog)")
+            item = catalog.item_record(found)
+            source = LineSource.SCANNED if code is not None else LineSource.KEYED
+            if item.unit.value == "kg":
+                if scale is None:
+                    raise InvalidInput(f"{item.name_en} ({item.sku}) is sold by weight: put it on the scale")
+                grams = weight_from_scale(scale)
+                sale.add_weighed(item, grams, at=at, code=code or sku or "", scale_id=scale.scale_id)
+            else:
+                sale.add_item(item, quantity, at=at, source=source, code=code or sku or "")
+
+        return self._change(sale_id, add)[0]
+
+    def change_quantity(self, sale_id: str, line_id: int, quantity: int, manager_id: str | None = None) -> Sale:
+        return self._change(sale_id, lambda s, _: s.change_quantity(line_id, quantity, at=utc_now(), manager_id=manager_id))[0]
+
+    def void_line(self, sale_id: str, line_id: int, manager_id: str | None = None) -> Sale:
+        return self._change(sale_id, lambda s, _: s.void_line(line_id, at=utc_now(), manager_id=manager_id))[0]
+
+    def override_price(self, sale_id: str, line_id: int, unit_price: int, *, reason: str, manager_id: str) -> Sale:
+        return self._change(
+            sale_id, lambda s, _: s.override_price(line_id, unit_price, manager_id=manager_id, reason=reason, at=utc_now())
+        )[0]
+
+    def suspend(self, sale_id: str) -> Sale:
+        return self._change(sale_id, lambda s, _: s.suspend(at=utc_now()), reprice=False)[0]
+
+    def resume(self, sale_id: str, lane: int, cashier_id: str) -> Sale:
+        def resume(sale: Sale, uow: UnitOfWork) -> None:
+            open_shift_on(uow.session, lane)
+            sale.resume(lane_id=str(lane), cashier_id=cashier_id, at=utc_now())
+
+        return self._change(sale_id, resume)[0]
+
+    def cancel(self, sale_id: str, manager_id: str | None = None) -> Sale:
+        return self._change(sale_id, lambda s, _: s.cancel(at=utc_now(), manager_id=manager_id), reprice=False)[0]
+
+    def add_tender(self, sale_id: str, request: TenderRequest) -> Sale:
+        def pay(sale: Sale, uow: UnitOfWork) -> None:
+            sale.add_tender(self._tender(uow.session, request), at=utc_now())
+
+        return self._change(sale_id, pay, reprice=False)[0]
+
+    def void_tender(self, sale_id: str, tender_id: str, manager_id: str | None = None) -> Sale:
+        return self._change(
+            sale_id, lambda s, _: s.void_tender(tender_id, at=utc_now(), manager_id=manager_id), reprice=False
+        )[0]
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _tender(self, session: Session, request: TenderRequest) -> Tender:
+        currency = request.currency.upper()
+        if currency != self._settings.store.currency:
+            raise InvalidInput(f"tender currency {currency} is not the store's currency {self._settings.store.currency}")
+        if request.kind is TenderKind.CASH:
+            return tenders.cash(request.tender_id, request.amount, currency)
+        if request.kind is TenderKind.CARD:
+            return tenders.card(request.tender_id, request.amount, request.reference, currency)
+        if request.kind in (TenderKind.VOUCHER, TenderKind.GIFT_CARD):
+            card = session.get(StoredValueRow, request.code)
+            if card is None or card.kind != request.kind.value:
+                raise NotFound(f"no {request.kind.value} with code {request.code!r}")
+            return tenders.stored_value(request.tender_id, request.kind, request.amount, request.code, card.balance, currency)
+        raise InvalidInput(f"tender kind {request.kind.value} is not taken at the lane")
+
+    def _change(self, sale_id: str, command: Callable[[Sale, UnitOfWork], T], reprice: bool = True) -> tuple[Sale, T]:
+        with self._ledger.unit_of_work() as uow:
+            row, sale = load_sale(uow.session, sale_id)
+            result = command(sale, uow)
+            if reprice and sale.state is SaleState.OPEN:
+                sale.apply_discounts(self.repricer.discounts_for(sale, utc_now()), at=utc_now())
+            self._save(uow, sale, row)
+            try:
+                uow.commit()
+            except IntegrityError as err:
+                if "open_sale.lane" in str(err) or "ux_open_sale_lane_open" in str(err):
+                    raise Conflict(f"lane {sale.lane_id} already has an open sale: suspend or finish it first") from err
+                raise
+        for listener in self.listeners:
+            listener(sale)
+        return sale, result
+
+    def _save(self, uow: UnitOfWork, sale: Sale, row: OpenSaleRow | None) -> None:
+        for event in sale.pull_events():
+            self._audit(uow, event)
+        if sale.state is SaleState.CANCELLED:
+            if row is not None:
+                uow.session.delete(row)
+            return
+        body = json.dumps(sale.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        if row is None:
+            row = OpenSaleRow(sale_id=sale.sale_id, lane=int(sale.lane_id), state=sale.state.value,
+                              cashier_id=sale.cashier_id, version=sale.version, body=body, updated_at=utc_now())
+        else:
+            row.lane, row.state, row.cashier_id = int(sale.lane_id), sale.state.value, sale.cashier_id
+            row.version, row.body, row.updated_at = sale.version, body, utc_now()
+        uow.session.add(row)
+        uow.session.flush()
+
+    @staticmethod
+    def _audit(uow: UnitOfWork, event: SaleEvent) -> None:
+        kind = AUDITED.get(event.name)
+        if kind is not None:
+            data: dict[str, Any] = event.to_dict()
+            uow.journal(kind, data)

@@ -1,0 +1,152 @@
+"""Returns: with a receipt (at the price paid, promotions prorated, never more than sold) or
+without one (manager, store policy); refunds to the original tenders; stock by disposition."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from edge import catalog
+from edge.checkout import open_shift_on, store_pricing
+from edge.clock import utc_now
+from edge.completion import apply_stock
+from edge.ledger import Ledger, UnitOfWork
+from edge.sale_tables import ReturnRow, SaleRow, StoredValueRow
+from edge.settings import Settings
+from edge.shifts import load_shift, save_fact
+from pos.errors import InvalidInput, NotFound
+from pos.returns import (
+    Disposition,
+    NoReceiptBasis,
+    NoReceiptPolicy,
+    Refund,
+    ReturnItem,
+    receipt_of,
+    return_with_receipt,
+    return_without_receipt,
+)
+from pos.sale import Sale
+from pos.tender import TenderKind
+
+
+@dataclass(frozen=True)
+class ReturnResult:
+    refund: Refund
+    journal_seq: int
+    replayed: bool = False
+
+
+def receipt_number_from_scan(text: str) -> str:
+    """A receipt QR or barcode carries the receipt number, optionally as `storenode:receipt:<no>`."""
+    value = text.strip()
+    return value.removeprefix("storenode:receipt:")
+
+
+class Returns:
+    def __init__(self, ledger: Ledger, settings: Settings) -> None:
+        self._ledger = ledger
+        self._settings = settings
+        self._policy = NoReceiptPolicy(
+            NoReceiptBasis(settings.returns.no_receipt_basis),
+            settings.returns.no_receipt_days,
+            TenderKind(settings.returns.no_receipt_refund_as),
+        )
+
+    def returned(self, receipt_no: str) -> tuple[Sale, list[Refund]]:
+        """A receipt's sale and the returns made against it so far."""
+        with self._ledger.read() as session:
+            row = self._sale(session, receipt_no)
+            return Sale.from_dict(json.loads(row.body)["sale"]), self._previous(session, row.sale_id)
+
+    def with_receipt(
+        self, return_id: str, receipt: str, items: Sequence[ReturnItem], *, lane: int, cashier_id: str,
+        manager_id: str | None = None,
+    ) -> ReturnResult:
+        with self._ledger.unit_of_work() as uow:
+            replay = self._replay(uow.session, return_id)
+            if replay is not None:
+                return replay
+            row = self._sale(uow.session, receipt_number_from_scan(receipt))
+            sale = Sale.from_dict(json.loads(row.body)["sale"])
+            refund = return_with_receipt(
+                return_id=return_id, receipt=receipt_of(sale), items=items,
+                previous=self._previous(uow.session, row.sale_id), cashier_id=cashier_id, at=utc_now(),
+                cash_step=self._settings.pricing.cash_rounding_step, manager_id=manager_id,
+            )
+            seq = self._record(uow, refund, lane)
+            uow.commit()
+        return ReturnResult(refund, seq)
+
+    def without_receipt(
+        self, return_id: str, sku: str, quantity: int, *, lane: int, cashier_id: str, manager_id: str | None,
+        disposition: Disposition = Disposition.RESTOCK,
+    ) -> ReturnResult:
+        with self._ledger.unit_of_work() as uow:
+            replay = self._replay(uow.session, return_id)
+            if replay is not None:
+                return replay
+            item = catalog.item_record(catalog.get_item(uow.session.connection(), sku))
+            refund = return_without_receipt(
+                return_id=return_id, item=item, quantity=quantity, policy=self._policy, history=(),
+                pricing=store_pricing(self._settings), currency=self._settings.store.currency,
+                cashier_id=cashier_id, manager_id=manager_id, at=utc_now(), disposition=disposition,
+            )
+            seq = self._record(uow, refund, lane)
+            uow.commit()
+        return ReturnResult(refund, seq)
+
+    def _record(self, uow: UnitOfWork, refund: Refund, lane: int) -> int:
+        shift_row = open_shift_on(uow.session, lane)
+        stock_in: dict[str, int] = {}
+        damaged: dict[str, int] = {}
+        for line in refund.lines:
+            stock_in[line.sku] = stock_in.get(line.sku, 0) + line.quantity
+            if line.disposition is Disposition.DAMAGED:
+                damaged[line.sku] = damaged.get(line.sku, 0) - line.quantity
+        entry = uow.journal("return.completed", {
+            "refund": json.loads(json.dumps(refund.to_dict(), default=str)),
+            "lane": lane,
+            "shift_id": shift_row.shift_id,
+            "stock": [{"sku": s, "delta": d} for s, d in sorted(stock_in.items())]
+            + [{"sku": s, "delta": d, "reason": "damaged"} for s, d in sorted(damaged.items())],
+        })
+        apply_stock(uow.session, stock_in, "return", refund.return_id, entry.seq)
+        apply_stock(uow.session, damaged, "damaged", refund.return_id, entry.seq)
+        for tender in refund.tenders:
+            if tender.kind in (TenderKind.GIFT_CARD, TenderKind.VOUCHER) and tender.reference:
+                card = uow.session.get(StoredValueRow, tender.reference)
+                if card is not None:
+                    card.balance += tender.amount
+                    uow.session.add(card)
+        shift = load_shift(shift_row)
+        fact = shift.record_return(refund)
+        save_fact(uow, shift_row, shift, fact, "shift.return_recorded", return_id=refund.return_id)
+        uow.session.add(ReturnRow(
+            return_id=refund.return_id, sale_id=refund.sale_id, total=refund.total,
+            body=json.dumps(refund.to_dict(), default=str, ensure_ascii=False), at=refund.at, journal_seq=entry.seq,
+        ))
+        return entry.seq
+
+    @staticmethod
+    def _sale(session: Session, receipt_no: str) -> SaleRow:
+        if not receipt_no:
+            raise InvalidInput("scan the receipt's QR code or type its number")
+        row = session.exec(select(SaleRow).where(SaleRow.receipt_no == receipt_no)).first()
+        if row is None:
+            raise NotFound(f"no receipt {receipt_no} in this store")
+        return row
+
+    @staticmethod
+    def _previous(session: Session, sale_id: str) -> list[Refund]:
+        rows = session.exec(select(ReturnRow).where(ReturnRow.sale_id == sale_id))
+        return [Refund.from_dict(json.loads(r.body)) for r in rows]
+
+    @staticmethod
+    def _replay(session: Session, return_id: str) -> ReturnResult | None:
+        row = session.get(ReturnRow, return_id)
+        if row is None:
+            return None
+        return ReturnResult(Refund.from_dict(json.loads(row.body)), row.journal_seq, replayed=True)

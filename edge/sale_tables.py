@@ -1,0 +1,135 @@
+"""Checkout state tables: open carts, completed sales, returns, shifts, stock, requests, print jobs.
+
+All are derived state kept in the same transaction as the journal row that records the fact.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, text
+from sqlmodel import Field, SQLModel
+
+from edge.clock import UtcDateTime
+
+
+def _utc(nullable: bool = False) -> Column[datetime]:
+    return Column(UtcDateTime(), nullable=nullable)
+
+
+class OpenSaleRow(SQLModel, table=True):
+    """A cart that is open or suspended, saved on every change so a restart resumes it."""
+
+    __tablename__ = "open_sale"
+    __table_args__ = (
+        Index("ux_open_sale_lane_open", "lane", unique=True, sqlite_where=text("state = 'open'")),
+    )
+    sale_id: str = Field(primary_key=True, max_length=64)
+    lane: int = Field(index=True)
+    state: str = Field(max_length=16)
+    cashier_id: str = Field(max_length=16)
+    version: int
+    body: str  # pos.sale.Sale.to_dict() as JSON
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class SaleRow(SQLModel, table=True):
+    """A completed sale; `receipt_seq` is gap-free per store."""
+
+    __tablename__ = "sale"
+    sale_id: str = Field(primary_key=True, max_length=64)
+    receipt_no: str = Field(max_length=40, unique=True)
+    receipt_seq: int = Field(unique=True)
+    lane: int
+    cashier_id: str = Field(max_length=16)
+    shift_id: str = Field(max_length=64, index=True)
+    completed_at: datetime = Field(sa_column=_utc())
+    total: int
+    tax: int
+    body: str
+    journal_seq: int
+
+
+class ReturnRow(SQLModel, table=True):
+    __tablename__ = "sale_return"
+    return_id: str = Field(primary_key=True, max_length=64)
+    sale_id: str | None = Field(default=None, max_length=64, index=True)
+    total: int
+    body: str  # pos.returns.Refund.to_dict()
+    at: datetime = Field(sa_column=_utc())
+    journal_seq: int
+
+
+class ShiftRow(SQLModel, table=True):
+    """A lane's drawer session; its facts are the shift's whole story (pos.shift)."""
+
+    __tablename__ = "shift"
+    __table_args__ = (
+        Index("ux_shift_lane_open", "lane", unique=True, sqlite_where=text("state = 'open'")),
+    )
+    shift_id: str = Field(primary_key=True, max_length=64)
+    lane: int = Field(index=True)
+    cashier_id: str = Field(max_length=16)
+    state: str = Field(max_length=16)
+    opened_at: datetime = Field(sa_column=_utc())
+    closed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    z_number: int | None = Field(default=None, unique=True)
+    facts: str  # JSON list of pos.shift facts
+
+
+class StockLevel(SQLModel, table=True):
+    """On hand per item, in pieces (or grams for items sold by weight)."""
+
+    __tablename__ = "stock_level"
+    sku: str = Field(primary_key=True, max_length=40)
+    on_hand: int
+
+
+class StockMovement(SQLModel, table=True):
+    __tablename__ = "stock_movement"
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(max_length=40, index=True)
+    delta: int
+    reason: str = Field(max_length=32)
+    ref: str = Field(max_length=64)
+    journal_seq: int
+    at: datetime = Field(sa_column=_utc())
+
+
+class RequestRow(SQLModel, table=True):
+    """A client request id already carried out, with where its result lives (idempotency)."""
+
+    __tablename__ = "request"
+    request_id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=32)
+    ref: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class StoredValueRow(SQLModel, table=True):
+    """Vouchers and gift cards with a balance, in minor units."""
+
+    __tablename__ = "stored_value"
+    code: str = Field(primary_key=True, max_length=40)
+    kind: str = Field(max_length=16)
+    balance: int
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class PrintJobRow(SQLModel, table=True):
+    """A document to print: a row first, bytes second (the spooler sends it)."""
+
+    __tablename__ = "print_job"
+    id: int | None = Field(default=None, primary_key=True)
+    lane: int = Field(index=True)
+    printer: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    ref: str = Field(max_length=64)
+    document: str  # JSON: pos.receipt document_to_dict()
+    state: str = Field(max_length=16, index=True)
+    attempts: int = 0
+    reprint_of: int | None = None
+    last_error: str = ""
+    next_attempt_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=_utc())
+    printed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))

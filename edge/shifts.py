@@ -1,0 +1,126 @@
+"""Shifts: a lane's drawer from float to Z report. Every fact is a journal row; Z numbers are gap-free."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from edge.checkout import open_shift_on
+from edge.clock import utc_now
+from edge.ledger import Ledger, UnitOfWork
+from edge.sale_tables import OpenSaleRow, ShiftRow
+from pos.errors import Conflict, NotFound
+from pos.shift import CashMovementKind, Shift, ShiftFact, ShiftReport, fact_from_dict, fact_to_dict
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def report_dict(report: ShiftReport) -> dict[str, Any]:
+    result: dict[str, Any] = _jsonable(asdict(report))
+    return result
+
+
+def load_shift(row: ShiftRow) -> Shift:
+    return Shift([fact_from_dict(f) for f in json.loads(row.facts)])
+
+
+def save_fact(uow: UnitOfWork, row: ShiftRow, shift: Shift, fact: ShiftFact, kind: str, **extra: Any) -> int:
+    """Store the shift's facts and journal the new one; returns the journal seq."""
+    row.facts = json.dumps([fact_to_dict(f) for f in shift.facts], ensure_ascii=False)
+    uow.session.add(row)
+    entry = uow.journal(kind, {"shift_id": row.shift_id, "lane": row.lane, **_jsonable(fact_to_dict(fact)), **extra})
+    return entry.seq
+
+
+class Shifts:
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    def current(self, lane: int) -> tuple[ShiftRow, Shift]:
+        with self._ledger.read() as session:
+            row = open_shift_on(session, lane)
+            return row, load_shift(row)
+
+    def open(self, shift_id: str, lane: int, cashier_id: str, float_amount: int) -> ShiftRow:
+        """Open a lane's shift with its float; a retried request with the same id finds the first."""
+        with self._ledger.unit_of_work() as uow:
+            existing = uow.session.get(ShiftRow, shift_id)
+            if existing is not None:
+                if existing.lane != lane:
+                    raise Conflict(f"shift {shift_id} belongs to lane {existing.lane}")
+                return existing
+            busy = uow.session.exec(select(ShiftRow).where(ShiftRow.lane == lane, ShiftRow.state == "open")).first()
+            if busy is not None:
+                raise Conflict(f"lane {lane} already has shift {busy.shift_id} open (cashier {busy.cashier_id})")
+            now = utc_now()
+            shift = Shift.open(shift_id=shift_id, lane_id=str(lane), cashier_id=cashier_id, float_amount=float_amount, at=now)
+            row = ShiftRow(shift_id=shift_id, lane=lane, cashier_id=cashier_id, state="open", opened_at=now, facts="[]")
+            save_fact(uow, row, shift, shift.facts[0], "shift.opened")
+            uow.commit()
+        return row
+
+    def move_cash(self, lane: int, kind: CashMovementKind, amount: int, operator_id: str, manager_id: str | None) -> Shift:
+        def move(uow: UnitOfWork, row: ShiftRow, shift: Shift) -> None:
+            fact = shift.move_cash(kind, amount, operator_id=operator_id, at=utc_now(), manager_id=manager_id)
+            save_fact(uow, row, shift, fact, "shift.cash_moved")
+
+        return self._change(lane, move)
+
+    def no_sale(self, lane: int, operator_id: str, manager_id: str | None, reason: str) -> Shift:
+        """Open the drawer without a sale (manager-approved, journaled with both ids)."""
+        def no_sale(uow: UnitOfWork, row: ShiftRow, shift: Shift) -> None:
+            fact = shift.no_sale(manager_id=manager_id, reason=reason, at=utc_now())
+            save_fact(uow, row, shift, fact, "shift.no_sale", operator_id=operator_id)
+
+        return self._change(lane, no_sale)
+
+    def x_report(self, lane: int) -> ShiftReport:
+        _, shift = self.current(lane)
+        return shift.x_report(as_of=utc_now())
+
+    def close(self, lane: int, counted_cash: int) -> ShiftReport:
+        """Close with counted cash: the Z report, numbered gap-free across the store."""
+        with self._ledger.unit_of_work() as uow:
+            row = open_shift_on(uow.session, lane)
+            carts = uow.session.exec(select(OpenSaleRow).where(OpenSaleRow.lane == lane, OpenSaleRow.state == "open")).first()
+            if carts is not None:
+                raise Conflict(f"lane {lane} has an open sale {carts.sale_id}: finish, suspend or cancel it first")
+            shift = load_shift(row)
+            fact = shift.close(counted_cash=counted_cash, at=utc_now())
+            z_number = self._next_z(uow.session)
+            report = shift.z_report(z_number=z_number)
+            row.state, row.closed_at, row.z_number = "closed", fact.at, z_number
+            save_fact(uow, row, shift, fact, "shift.closed", z_report=report_dict(report))
+            uow.commit()
+        return report
+
+    @staticmethod
+    def _next_z(session: Session) -> int:
+        last = session.exec(select(func.max(col(ShiftRow.z_number)))).one()
+        return int(last or 0) + 1
+
+    def _change(self, lane: int, command: Any) -> Shift:
+        with self._ledger.unit_of_work() as uow:
+            row = open_shift_on(uow.session, lane)
+            shift = load_shift(row)
+            command(uow, row, shift)
+            uow.commit()
+        return shift
+
+    def get(self, shift_id: str) -> tuple[ShiftRow, Shift]:
+        with self._ledger.read() as session:
+            row = session.get(ShiftRow, shift_id)
+            if row is None:
+                raise NotFound(f"no shift {shift_id}")
+            return row, load_shift(row)

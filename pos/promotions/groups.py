@@ -1,0 +1,148 @@
+"""How a group promotion (buy X get Y, cheapest free, mix and match, bundle) uses units.
+
+Each evaluator gets the units it may use, most expensive first, and returns its
+applications. Grouping the most expensive units together is what makes a group
+promotion worth most to the customer: for "buy 2 get 1 free" on prices 9, 8, 7, 6, 5, 4
+the groups are (9, 8, 7) and (6, 5, 4), so 7 and 4 are free — no other grouping frees more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pos.money import allocate_proportionally, div_round_half_up
+from pos.promotions.model import BundlePrice, BuyXGetY, CheapestFree, MixAndMatch
+from pos.promotions.rules import Rule
+
+# (unit amount, item index, headroom of the unit, part mask): one piece of a basket line
+Unit = tuple[int, int, int, int]
+
+
+@dataclass(slots=True)
+class Application:
+    """One use of a group promotion: the units it took and the discount on each line."""
+
+    saving: int = 0
+    takes: dict[int, int] = field(default_factory=dict)  # item index -> units used
+    parts: dict[int, int] = field(default_factory=dict)  # item index -> discount
+
+    def take(self, unit: Unit, discount: int) -> None:
+        index = unit[1]
+        self.takes[index] = self.takes.get(index, 0) + 1
+        if discount:
+            self.parts[index] = self.parts.get(index, 0) + discount
+            self.saving += discount
+
+
+def sort_units(units: list[Unit]) -> list[Unit]:
+    """Most expensive first; equal units in canonical line order."""
+    return sorted(units, key=lambda u: (-u[0], u[1]))
+
+
+def _reward(unit: Unit, percent: int) -> int:
+    return min(div_round_half_up(unit[0] * percent, 100), unit[2])
+
+
+def _group_price(units: list[Unit], price: int) -> Application | None:
+    """Sell `units` together for `price`; the saving spread over them by headroom."""
+    total = sum(u[0] for u in units)
+    headroom = [u[2] for u in units]
+    saving = min(total - price, sum(headroom))
+    if saving <= 0:
+        return None
+    app = Application()
+    for unit, part in zip(units, allocate_proportionally(saving, headroom), strict=True):
+        app.take(unit, part)
+    return app
+
+
+def _chunks_reward(
+    units: list[Unit], size: int, rewarded: int, percent: int, limit: int
+) -> list[Application]:
+    apps: list[Application] = []
+    for start in range(0, len(units) - size + 1, size):
+        if len(apps) >= limit:
+            break
+        group = units[start : start + size]
+        app = Application()
+        for position, unit in enumerate(group):
+            app.take(unit, _reward(unit, percent) if position >= size - rewarded else 0)
+        if app.saving > 0:
+            apps.append(app)
+    return apps
+
+
+def _buy_get(units: list[Unit], buy: int, get: int, percent: int, limit: int) -> list[Application]:
+    """Buy from part 0, get from part 1: reward the dearest get units, pay with the others."""
+    free = list(units)
+    apps: list[Application] = []
+    while len(apps) < limit:
+        rewards = [i for i, u in enumerate(free) if u[3] & 2][:get]
+        # pay with units nothing else wants: not rewardable first, then the cheapest
+        payers = sorted(
+            (i for i, u in enumerate(free) if u[3] & 1 and i not in rewards),
+            key=lambda i: (free[i][3] & 2, free[i][0], free[i][1]),
+        )[:buy]
+        if len(rewards) < get or len(payers) < buy:
+            break
+        app = Application()
+        for i in payers:
+            app.take(free[i], 0)
+        for i in rewards:
+            app.take(free[i], _reward(free[i], percent))
+        if app.saving <= 0:
+            break
+        apps.append(app)
+        used = {*payers, *rewards}
+        free = [u for i, u in enumerate(free) if i not in used]
+    return apps
+
+
+def _bundle(units: list[Unit], promotion: BundlePrice, limit: int) -> list[Application]:
+    free = list(units)
+    apps: list[Application] = []
+    while len(apps) < limit:
+        chosen: list[int] = []
+        for bit, component in enumerate(promotion.components):
+            pool = [i for i, u in enumerate(free) if u[3] >> bit & 1 and i not in chosen]
+            if len(pool) < component.quantity:
+                return apps
+            chosen.extend(pool[: component.quantity])
+        app = _group_price([free[i] for i in chosen], promotion.price)
+        if app is None:
+            return apps
+        apps.append(app)
+        free = [u for i, u in enumerate(free) if i not in chosen]
+    return apps
+
+
+def applications(rule: Rule, units: list[Unit]) -> list[Application]:
+    """The applications of a group rule on `units` (sorted by `sort_units`)."""
+    promotion = rule.promotion
+    limit = getattr(promotion, "max_applications", None) or len(units) + 1
+    if isinstance(promotion, CheapestFree):
+        return _chunks_reward(units, promotion.quantity, 1, 100, limit)
+    if isinstance(promotion, BuyXGetY):
+        if promotion.get_items is None:
+            size = promotion.buy_quantity + promotion.get_quantity
+            return _chunks_reward(
+                units, size, promotion.get_quantity, promotion.reward_percent_off, limit
+            )
+        return _buy_get(
+            units,
+            promotion.buy_quantity,
+            promotion.get_quantity,
+            promotion.reward_percent_off,
+            limit,
+        )
+    if isinstance(promotion, MixAndMatch):
+        apps: list[Application] = []
+        for start in range(0, len(units) - promotion.quantity + 1, promotion.quantity):
+            app = _group_price(units[start : start + promotion.quantity], promotion.price)
+            if app is None or len(apps) >= limit:
+                break
+            apps.append(app)
+        return apps
+    if isinstance(promotion, BundlePrice):
+        return _bundle(units, promotion, limit)
+    return []
