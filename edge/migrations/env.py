@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import edge.sale_tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import edge.sale_tables
 import edge.tables  # noqa: F401
 
 connection = context.config.attributes.get("connection")

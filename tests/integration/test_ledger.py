@@ -25,7 +25,7 @@ def test_pragmas_are_wal_and_full_sync(node: Node) -> None:
 
 
 def test_migrations_match_the_models(node: Node) -> None:
-    import edge.sale_tables  # noqa: F401
+    import edge.sale_tables
     import edge.tables  # noqa: F401
 
     with node.ledger.reader.connect() as conn:
