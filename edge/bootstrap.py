@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from edge.catalog import sync_tax_classes
 from edge.checkout import Checkout
-from edge.completion import Completion
+from edge.completion import Completed, Completion
+from edge.events import EventHub
 from edge.ledger import Ledger
 from edge.metrics import Metrics
 from edge.operators import Operators
@@ -15,6 +16,7 @@ from edge.refunds import Returns
 from edge.settings import Settings
 from edge.shifts import Shifts
 from pos.catalog import TaxClass
+from pos.sale import Sale
 
 
 @dataclass
@@ -26,6 +28,7 @@ class Node:
     completion: Completion
     shifts: Shifts
     returns: Returns
+    events: EventHub
     metrics: Metrics
     started: float = field(default_factory=time.monotonic)
 
@@ -40,7 +43,7 @@ def build_node(settings: Settings, *, init: bool = False) -> Node:
     )
     sync_tax_classes(ledger, [TaxClass(t.code, t.rate_bp, t.name_en, t.name_zh) for t in settings.tax_classes])
     started = time.monotonic()
-    return Node(
+    node = Node(
         settings=settings,
         ledger=ledger,
         operators=Operators(ledger, settings.security),
@@ -48,6 +51,23 @@ def build_node(settings: Settings, *, init: bool = False) -> Node:
         completion=Completion(ledger, settings),
         shifts=Shifts(ledger),
         returns=Returns(ledger, settings),
+        events=EventHub(),
         metrics=Metrics(ledger.last_seq, started),
         started=started,
     )
+    _publish_lane_events(node)
+    return node
+
+
+def _publish_lane_events(node: Node) -> None:
+    """Every cart change and completion goes out on the lane's event stream."""
+    from edge.api.views import sale_view
+
+    def sale_changed(sale: Sale) -> None:
+        node.events.publish(int(sale.lane_id), "sale", sale_view(sale))
+
+    def sale_completed(done: Completed) -> None:
+        node.events.publish(int(done.sale.lane_id), "sale.completed", {"receipt_no": done.receipt_no, "sale_id": done.sale.sale_id})
+
+    node.checkout.listeners.append(sale_changed)
+    node.completion.listeners.append(sale_completed)
