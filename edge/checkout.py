@@ -93,6 +93,15 @@ def load_sale(session: Session, sale_id: str) -> tuple[OpenSaleRow, Sale]:
     return row, Sale.from_dict(json.loads(row.body))
 
 
+def _commit(uow: UnitOfWork, sale: Sale) -> None:
+    try:
+        uow.commit()
+    except IntegrityError as err:
+        if "open_sale.lane" in str(err):
+            raise Conflict(f"lane {sale.lane_id} already has an open sale: suspend or finish it first") from err
+        raise
+
+
 class Checkout:
     """The sale commands of every lane; one instance per node."""
 
@@ -147,7 +156,7 @@ class Checkout:
             )
             sale.pull_events()
             self._save(uow, sale, None)
-            uow.commit()
+            _commit(uow, sale)
         return sale
 
     def add_item(
@@ -243,12 +252,7 @@ class Checkout:
             if reprice and sale.state is SaleState.OPEN:
                 sale.apply_discounts(self.repricer.discounts_for(sale, utc_now()), at=utc_now())
             self._save(uow, sale, row)
-            try:
-                uow.commit()
-            except IntegrityError as err:
-                if "open_sale.lane" in str(err) or "ux_open_sale_lane_open" in str(err):
-                    raise Conflict(f"lane {sale.lane_id} already has an open sale: suspend or finish it first") from err
-                raise
+            _commit(uow, sale)
         for listener in self.listeners:
             listener(sale)
         return sale, result
@@ -268,7 +272,6 @@ class Checkout:
             row.lane, row.state, row.cashier_id = int(sale.lane_id), sale.state.value, sale.cashier_id
             row.version, row.body, row.updated_at = sale.version, body, utc_now()
         uow.session.add(row)
-        uow.session.flush()
 
     @staticmethod
     def _audit(uow: UnitOfWork, event: SaleEvent) -> None:

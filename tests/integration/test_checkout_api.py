@@ -217,3 +217,11 @@ def test_selling_needs_an_open_shift(lane: Lane) -> None:
     lane.call("POST", "/lanes/1/shift/close", 200, counted_cash=20000)
     refused = lane.call("POST", "/sales", 409, sale_id=new_id(), lane=1)
     assert "no shift is open on lane 1" in refused["message"]
+
+
+def test_one_open_cart_per_lane_and_a_retried_open_finds_the_first(lane: Lane) -> None:
+    first = lane.open_sale()
+    again = lane.call("POST", "/sales", 201, sale_id=lane.sale_id, lane=1)
+    assert again["sale_id"] == first["sale_id"]
+    busy = lane.call("POST", "/sales", 409, sale_id=new_id(), lane=1)
+    assert "lane 1 already has an open sale" in busy["message"]
