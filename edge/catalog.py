@@ -306,21 +306,17 @@ def _validate_row(
     return record
 
 
+# The item's columns, then its codes in one string: one query per lookup.
 _ITEM_COLUMNS = (
-    "i.sku, i.name_en, i.name_zh, i.unit, i.price, i.tax_class, i.category, i.brand, i.active"
+    "i.sku, i.name_en, i.name_zh, i.unit, i.price, i.tax_class, i.category, i.brand, i.active, "
+    "(SELECT group_concat(code, ' ') FROM (SELECT code FROM item_code WHERE sku = i.sku ORDER BY code))"
 )
 
 
-def _item(conn: Connection, row: Sequence[Any]) -> CatalogItem:
-    codes = tuple(
-        r[0]
-        for r in conn.exec_driver_sql(
-            "SELECT code FROM item_code WHERE sku = ? ORDER BY code", (row[0],)
-        )
-    )
-    sku, name_en, name_zh, unit, price, tax_class, category, brand, active = row
+def _item(row: Sequence[Any]) -> CatalogItem:
+    sku, name_en, name_zh, unit, price, tax_class, category, brand, active, codes = row
     return CatalogItem(
-        sku, name_en, name_zh, unit, price, tax_class, category, brand, bool(active), codes
+        sku, name_en, name_zh, unit, price, tax_class, category, brand, bool(active), tuple((codes or "").split())
     )
 
 
@@ -333,7 +329,7 @@ def lookup_plu(conn: Connection, printed: str) -> CatalogItem:
             (candidate,),
         ).first()
         if row is not None:
-            return _item(conn, tuple(row))
+            return _item(tuple(row))
     raise NotFound(f"no item has PLU {printed} (from an in-store label)")
 
 
@@ -346,7 +342,7 @@ def lookup_code(conn: Connection, raw: str) -> CatalogItem:
     ).first()
     if row is None:
         raise NotFound(f"no item has barcode {raw.strip()}")
-    return _item(conn, tuple(row))
+    return _item(tuple(row))
 
 
 def get_item(conn: Connection, sku: str) -> CatalogItem:
@@ -355,7 +351,7 @@ def get_item(conn: Connection, sku: str) -> CatalogItem:
     ).first()
     if row is None:
         raise NotFound(f"no item has sku {sku}")
-    return _item(conn, tuple(row))
+    return _item(tuple(row))
 
 
 def search_items(conn: Connection, text: str, limit: int = 20) -> list[CatalogItem]:
@@ -370,4 +366,4 @@ def search_items(conn: Connection, text: str, limit: int = 20) -> list[CatalogIt
         "ORDER BY i.active DESC, i.sku LIMIT ?",
         (needle, needle.zfill(14), pattern, pattern, limit),
     ).all()
-    return [_item(conn, tuple(row)) for row in rows]
+    return [_item(tuple(row)) for row in rows]

@@ -13,6 +13,7 @@ MAX_PRICE = 100_000_000  # 1,000,000.00 in minor units: anything above is a typo
 PLU_PATTERN = re.compile(r"^[0-9]{4,6}$")
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 GTIN_LENGTHS = frozenset({8, 12, 13, 14})
+CODE_SEPARATORS = re.compile(r"[|;\s]+")
 
 
 class Unit(enum.StrEnum):
@@ -166,7 +167,9 @@ def parse_item_row(row: Mapping[str, str | None], tax_classes: frozenset[str]) -
     else:
         raise InvalidInput(f"active {active_text!r} must be true or false")
     codes: list[ItemCode] = []
-    for raw_code in re.split(r"[|;\s]+", text("barcodes")):
+    barcodes = text("barcodes")
+    raw_codes = [barcodes] if barcodes.isdigit() else CODE_SEPARATORS.split(barcodes)
+    for raw_code in raw_codes:
         if not raw_code:
             continue
         try:
