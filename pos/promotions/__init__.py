@@ -15,7 +15,7 @@ from pos.promotions.basket import (
     PricingResult,
     RejectedCoupon,
 )
-from pos.promotions.bundle import PromotionBundle, PromotionError, load_bundle
+from pos.promotions.bundle import PromotionBundle, PromotionError, bundle_json_schema, load_bundle
 from pos.promotions.engine import Pricer
 from pos.promotions.model import PROMOTION_TYPES, Promotion
 
@@ -31,5 +31,6 @@ __all__ = [
     "PromotionBundle",
     "PromotionError",
     "RejectedCoupon",
+    "bundle_json_schema",
     "load_bundle",
 ]

@@ -10,9 +10,9 @@ only when the bounds cannot settle the question.
 from __future__ import annotations
 
 from pos.promotions.groups import Unit, applications, sort_units
-from pos.promotions.model import SpendThreshold
+from pos.promotions.model import BuyXGetY, CheapestFree, MixAndMatch, SpendThreshold
 from pos.promotions.pipeline import Basket, ComponentCache, Outcome, run
-from pos.promotions.rules import Rule, unit_saving
+from pos.promotions.rules import Rule, group_shape, unit_saving
 from pos.promotions.thresholds import threshold_saving
 
 
@@ -25,6 +25,8 @@ class AloneSavings:
         self.cache = cache
         self._low: dict[int, int] = {}
         self._outcomes: dict[int, Outcome] = {}
+        self._high: dict[int, int] = {}
+        self._room = {item.index: item.headroom * item.units for item in basket.items}
 
     def low(self, rule: Rule) -> int:
         """A lower bound (exact except for group rules)."""
@@ -36,8 +38,27 @@ class AloneSavings:
         """An upper bound (exact except for group rules)."""
         if rule.kind != "group":
             return self.low(rule)
+        if rule.index not in self._high:
+            self._high[rule.index] = self._group_bound(rule)
+        return self._high[rule.index]
+
+    def _group_bound(self, rule: Rule) -> int:
+        lines = self.basket.lines_of[rule.index]
+        promotion = rule.promotion
+        chunking = isinstance(promotion, CheapestFree | MixAndMatch) or (
+            isinstance(promotion, BuyXGetY) and promotion.get_items is None
+        )
+        if not chunking:
+            return sum(self._room[i] for i in lines)
+        # grouping the dearest units is optimal without floors, and floors only lower savings
         items = self.basket.items
-        return sum(items[i].headroom * items[i].units for i in self.basket.lines_of[rule.index])
+        if not any(items[i].unit_floor for i in lines):
+            return self.low(rule)
+        units: list[Unit] = []
+        for i in lines:
+            unit = (items[i].unit_amount, i, items[i].unit_amount, self.basket.masks[rule.index, i])
+            units.extend([unit] * items[i].units)
+        return sum(app.saving for app in applications(rule, sort_units(units)))
 
     def outcome(self, rule: Rule) -> Outcome:
         """The rule priced alone."""
@@ -45,11 +66,23 @@ class AloneSavings:
             self._outcomes[rule.index] = run(self.basket, [rule], self.by_priority, self.cache)
         return self._outcomes[rule.index]
 
+    def beats(self, rule: Rule, saving: int) -> Outcome | None:
+        """The rule priced alone, when alone it saves more than `saving`."""
+        if self.high(rule) <= saving or (rule.kind != "group" and self.low(rule) <= saving):
+            return None
+        outcome = self.outcome(rule)
+        return outcome if outcome.saving > saving else None
+
     def qualifies(self, rule: Rule) -> bool:
         """True when the rule alone saves something on this basket."""
+        if rule.index not in self.basket.lines_of:
+            return False
         if self.low(rule) > 0:
             return True
-        return self.high(rule) > 0 and self.outcome(rule).saving > 0
+        if rule.kind != "group" or self.high(rule) == 0:
+            return False
+        units = sum(self.basket.items[i].units for i in self.basket.lines_of[rule.index])
+        return units >= group_shape(rule)[0] and self.outcome(rule).saving > 0
 
     def _estimate(self, rule: Rule) -> int:
         lines = self.basket.lines_of[rule.index]
@@ -58,7 +91,7 @@ class AloneSavings:
             return sum(unit_saving(rule, items[i], items[i].units) for i in lines)
         if rule.kind == "threshold":
             assert isinstance(rule.promotion, SpendThreshold)
-            return threshold_saving(rule.promotion, sum(items[i].line.amount for i in lines))[0]
+            return threshold_saving(rule.promotion, sum(items[i].amount for i in lines))[0]
         units: list[Unit] = []
         for i in lines:
             unit = (items[i].unit_amount, i, items[i].headroom, self.basket.masks[rule.index, i])

@@ -165,6 +165,14 @@ def describe(err: ValidationError) -> str:
     return f"{path}: {message}"
 
 
+def bundle_json_schema() -> dict[str, Any]:
+    """The JSON schema of a promotion bundle (docs/promotion.schema.json is this, committed)."""
+    schema = PromotionBundle.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "storenode promotion bundle"
+    return schema
+
+
 def load_bundle(data: Mapping[str, Any]) -> PromotionBundle:
     """Validate a bundle {"version", "promotions": [...]}; PromotionError names the bad field."""
     if not isinstance(data, Mapping):

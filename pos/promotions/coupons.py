@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 
 from pos.promotions.basket import CouponRejection, PricingContext, RejectedCoupon
-from pos.promotions.rules import Rule
+from pos.promotions.rules import Moment, Rule
 
 _MESSAGES: dict[CouponRejection, tuple[str, str]] = {
     "unknown": ("Coupon {code} is not known", "优惠券{code}无效"),
@@ -66,31 +66,38 @@ class CouponCheck:
                 return "customer_limit"
         return None
 
-    def usable(self, rule: Rule, ctx: PricingContext) -> bool:
+    @staticmethod
+    def presented(ctx: PricingContext) -> frozenset[str]:
+        """The codes the shopper presented, normalised."""
+        return frozenset(normalise(code) for code in ctx.coupon_codes if code.strip())
+
+    def usable(self, rule: Rule, ctx: PricingContext, presented: frozenset[str]) -> bool:
         """A rule without a coupon, or one whose code was presented and is within its limits."""
         coupon = rule.promotion.coupon
         if coupon is None:
             return True
-        presented = {normalise(code) for code in ctx.coupon_codes}
         return normalise(coupon.code) in presented and self._limit_problem(rule, ctx) is None
 
     def rejections(
-        self, ctx: PricingContext, live: Set[int], qualifying: Set[int], applied: Set[int]
+        self,
+        ctx: PricingContext,
+        moment: Moment,
+        qualifies: Callable[[Rule], bool],
+        applied: Set[int],
     ) -> tuple[RejectedCoupon, ...]:
         """Every presented code that gave no discount, with the reason, in code order."""
-        local = ctx.local_time()
         found: list[RejectedCoupon] = []
-        for code in sorted({normalise(code) for code in ctx.coupon_codes if code.strip()}):
+        for code in sorted(self.presented(ctx)):
             rule = self._by_code.get(code)
             reason: CouponRejection | None
             if rule is None:
                 reason = "unknown"
-            elif rule.id in self._inert or not rule.is_live(ctx, local):
+            elif rule.id in self._inert or not rule.is_live(ctx, moment):
                 reason = "not_live"
             else:
                 reason = self._limit_problem(rule, ctx)
                 if reason is None and rule.index not in applied:
-                    reason = "not_best" if rule.index in qualifying else "not_qualified"
+                    reason = "not_best" if qualifies(rule) else "not_qualified"
             if reason is not None:
                 english, chinese = _MESSAGES[reason]
                 found.append(

@@ -24,10 +24,11 @@ from pos.promotions.coupons import CouponCheck
 from pos.promotions.near_miss import find_near_misses
 from pos.promotions.pipeline import Basket, ComponentCache, Outcome, run
 from pos.promotions.result import build_result
-from pos.promotions.rules import Item, Rule, compile_rule
+from pos.promotions.rules import Item, Moment, Rule, compile_rule
 
 KnownSkus = Callable[[str], bool] | frozenset[str]
 CANDIDATE_CACHE_SIZE = 100_000
+LIVE_CACHE_SIZE = 16
 
 
 class Pricer:
@@ -56,10 +57,13 @@ class Pricer:
         self._by_key: dict[str, dict[str, set[int]]] = {"sku": {}, "category": {}, "brand": {}}
         self._everywhere: set[int] = set()
         self._basket_wide: list[int] = []
+        self._wide_by_code: dict[str, int] = {}  # basket-wide coupon rules: checked when presented
         for rule in self.rules:
             if rule.id in self.inert:
                 continue
-            if not rule.parts:
+            if not rule.parts and rule.promotion.coupon is not None:
+                self._wide_by_code[rule.promotion.coupon.code.upper()] = rule.index
+            elif not rule.parts:
                 self._basket_wide.append(rule.index)
             for part in rule.parts:
                 if part.everything:
@@ -76,20 +80,21 @@ class Pricer:
         self._override_order = _topological(self.rules)
         self._candidates: dict[tuple[str, str, str], tuple[int, ...]] = {}
         self._components = ComponentCache(cache_size)
+        # liveness of minute-aligned rules, per (minute, store, tier): re-scans skip the checks
+        self._live_by_minute: dict[tuple[object, ...], dict[int, bool]] = {}
 
     def candidates(self, line: BasketLine) -> tuple[int, ...]:
         """Indices of the rules whose sets accept this line (cached per sku/category/brand)."""
         key = (line.sku, line.category, line.brand)
         found = self._candidates.get(key)
         if found is None:
-            indices = set(self._everywhere)
-            for kind, value in (
-                ("sku", line.sku),
-                ("category", line.category),
-                ("brand", line.brand),
-            ):
-                if value:
-                    indices |= self._by_key[kind].get(value, set())
+            indices: set[int] = set()
+            indices.update(self._everywhere)
+            indices.update(self._by_key["sku"].get(line.sku, ()))
+            if line.category:
+                indices.update(self._by_key["category"].get(line.category, ()))
+            if line.brand:
+                indices.update(self._by_key["brand"].get(line.brand, ()))
             found = tuple(sorted(i for i in indices if self.rules[i].accepts(line)))
             if len(self._candidates) >= CANDIDATE_CACHE_SIZE:
                 self._candidates.clear()
@@ -105,43 +110,57 @@ class Pricer:
             seen.add(line.line_id)
         ordered = sorted(lines, key=lambda line: (line.sku, line.line_id))
         items = [Item.of(i, line) for i, line in enumerate(ordered)]
-        basket, live = self._basket(items, ctx)
+        moment = Moment.of(ctx)
+        basket = self._basket(items, ctx, moment)
         alone = AloneSavings(basket, self.by_priority, self._components)
-        qualifying = {index for index in basket.lines_of if alone.qualifies(self.rules[index])}
+        # only rules tied by `overrides` need to know whether they qualify before choosing
         kept: set[int] = set()
+        overridden: set[int] = set()
         for index in self._override_order:
-            if index in qualifying and not any(o in kept for o in self._overriders.get(index, ())):
-                kept.add(index)
-        best = self._choose(
-            basket, sorted((self.rules[i] for i in kept), key=lambda r: r.rank), alone
+            if index in basket.lines_of and alone.qualifies(self.rules[index]):
+                if any(o in kept for o in self._overriders.get(index, ())):
+                    overridden.add(index)
+                else:
+                    kept.add(index)
+        chosen = sorted(
+            (self.rules[i] for i in basket.lines_of if i not in overridden), key=lambda r: r.rank
         )
-        overridden = qualifying - kept
+        best = self._choose(basket, chosen, alone)
         near = find_near_misses(
-            [self.rules[i] for i in sorted(live) if i not in overridden and i in basket.lines_of],
+            [r for r in chosen if r.kind != "unit"],
             items,
             basket.masks,
             basket.lines_of,
             best.spend_net,
             self.max_near_misses,
         )
-        rejected = self.coupons.rejections(ctx, live, qualifying, set(best.per_rule))
+        rejected = self.coupons.rejections(ctx, moment, alone.qualifies, set(best.per_rule))
         return build_result(self.rules, items, best, near, rejected)
 
-    def _basket(self, items: list[Item], ctx: PricingContext) -> tuple[Basket, set[int]]:
-        local = ctx.local_time()
+    def _basket(self, items: list[Item], ctx: PricingContext, moment: Moment) -> Basket:
+        presented = self.coupons.presented(ctx)
         memo: dict[int, bool] = {}
-
-        def is_live(rule: Rule) -> bool:
-            if rule.index not in memo:
-                memo[rule.index] = rule.is_live(ctx, local) and self.coupons.usable(rule, ctx)
-            return memo[rule.index]
-
+        minute_live = self._live_by_minute.get(moment.minute_key(ctx))
+        if minute_live is None:
+            if len(self._live_by_minute) >= LIVE_CACHE_SIZE:
+                self._live_by_minute.pop(next(iter(self._live_by_minute)))
+            minute_live = self._live_by_minute[moment.minute_key(ctx)] = {}
         basket = Basket(items, {}, {}, {})
         for item in items:
             units: list[Rule] = []
             for index in self.candidates(item.line):
                 rule = self.rules[index]
-                if not is_live(rule) or (rule.kind == "group" and item.line.weighed):
+                live = memo.get(index)
+                if live is None:
+                    live = minute_live.get(index) if rule.minute_aligned else None
+                    if live is None:
+                        live = rule.is_live(ctx, moment)
+                        if rule.minute_aligned:
+                            minute_live[index] = live
+                    if live and rule.promotion.coupon is not None:
+                        live = self.coupons.usable(rule, ctx, presented)
+                    memo[index] = live
+                if not live or (rule.kind == "group" and item.line.weighed):
                     continue
                 basket.lines_of.setdefault(index, []).append(item.index)
                 if rule.kind == "unit":
@@ -149,27 +168,49 @@ class Pricer:
                     basket.masks[index, item.index] = 1
                 elif rule.kind == "group":
                     basket.masks[index, item.index] = rule.part_mask(item.line)
-            basket.unit_rules[item.index] = sorted(units, key=lambda r: r.rank)
+            if len(units) > 1:
+                units.sort(key=lambda r: r.rank)
+            basket.unit_rules[item.index] = units
         if items:
-            for index in self._basket_wide:
-                if is_live(self.rules[index]):
+            wide = self._basket_wide + [
+                self._wide_by_code[c] for c in presented if c in self._wide_by_code
+            ]
+            for index in wide:
+                rule = self.rules[index]
+                if rule.is_live(ctx, moment) and self.coupons.usable(rule, ctx, presented):
                     basket.lines_of[index] = [item.index for item in items]
-        return basket, {index for index, ok in memo.items() if ok}
+        return basket
 
-    def _choose(self, basket: Basket, kept: list[Rule], alone: AloneSavings) -> Outcome:
+    def _choose(self, basket: Basket, rules: list[Rule], alone: AloneSavings) -> Outcome:
+        """The combination, or a promotion alone (exclusive, or saving more on its own)."""
         if self.by_priority:
-            if kept and kept[0].stacking == "exclusive":
-                return alone.outcome(kept[0])
+            top = next((rule for rule in rules if alone.qualifies(rule)), None)
+            if top is not None and top.stacking == "exclusive":
+                return alone.outcome(top)
             return run(
-                basket, [r for r in kept if r.stacking != "exclusive"], True, self._components
+                basket, [r for r in rules if r.stacking != "exclusive"], True, self._components
             )
-        combined = [r for r in kept if r.stacking != "exclusive"]
-        best = run(basket, combined, False, self._components)
-        for rule in kept:
-            worth_pricing = rule.stacking == "exclusive" or alone.high(rule) > best.saving
-            if worth_pricing and alone.outcome(rule).saving > best.saving:
-                best = alone.outcome(rule)
+        best = run(basket, [r for r in rules if r.stacking != "exclusive"], False, self._components)
+        for rule in rules:
+            if self._may_beat_the_combination(rule, best):
+                better = alone.beats(rule, best.saving)
+                if better is not None:
+                    best = better
         return best
+
+    @staticmethod
+    def _may_beat_the_combination(rule: Rule, combined: Outcome) -> bool:
+        """Whether a rule alone could save more than the combination, which it is part of.
+
+        A per-unit rule cannot: each unit got the best per-unit rule or a choice worth more,
+        and stackable rules and thresholds after it only add. A group rule cannot when its
+        component was searched exactly (the split giving it every unit was among those tried).
+        Thresholds can (item promotions lower the spend they see); exclusive rules were left
+        out of the combination.
+        """
+        if rule.stacking == "exclusive" or rule.kind == "threshold":
+            return True
+        return rule.kind == "group" and combined.method == "bounded"
 
 
 def _overriders(rules: Sequence[Rule]) -> dict[int, tuple[int, ...]]:
@@ -184,6 +225,9 @@ def _overriders(rules: Sequence[Rule]) -> dict[int, tuple[int, ...]]:
 def _topological(rules: Sequence[Rule]) -> list[int]:
     """Rules with every overrider before what it overrides (the bundle guarantees no cycle)."""
     index_of = {rule.id: rule.index for rule in rules}
+    tied = {index_of[t] for rule in rules for t in rule.promotion.overrides}
+    rules = [rule for rule in rules if rule.promotion.overrides or rule.index in tied]
+    by_index = {rule.index: rule for rule in rules}
     pending = {rule.index: 0 for rule in rules}
     for rule in rules:
         for target in rule.promotion.overrides:
@@ -196,6 +240,6 @@ def _topological(rules: Sequence[Rule]) -> list[int]:
         for target in rule.promotion.overrides:
             pending[index_of[target]] -= 1
             if pending[index_of[target]] == 0:
-                ready.append(rules[index_of[target]])
+                ready.append(by_index[index_of[target]])
                 ready.sort(key=lambda r: r.rank, reverse=True)
     return order

@@ -27,7 +27,7 @@ MAX_MISSING_SHARE = 50  # percent of the next tier's minimum spend
 
 
 def _group_miss(
-    rule: Rule, items: Sequence[Item], masks: Mapping[tuple[int, int], int]
+    rule: Rule, items: Sequence[Item], lines: Sequence[int], masks: Mapping[tuple[int, int], int]
 ) -> NearMiss | None:
     promotion = rule.promotion
     if isinstance(promotion, BundlePrice) or (
@@ -35,17 +35,18 @@ def _group_miss(
     ):
         return None
     size, limit = group_shape(rule)
-    units: list[Unit] = []
-    for item in items:
-        mask = masks.get((rule.index, item.index))
-        if mask:
-            units.extend([(item.unit_amount, item.index, item.headroom, mask)] * item.units)
-    started = len(units) % size
-    if not units or not started or (limit is not None and len(units) // size >= limit):
-        return None
+    eligible = [item for item in (items[i] for i in lines) if masks.get((rule.index, item.index))]
+    count = sum(item.units for item in eligible)
+    started = count % size
     missing = size - started
-    if missing > MAX_MISSING_UNITS:
+    if not started or missing > MAX_MISSING_UNITS or (limit is not None and count // size >= limit):
         return None
+    units: list[Unit] = []
+    for item in eligible:
+        units.extend(
+            [(item.unit_amount, item.index, item.headroom, masks[rule.index, item.index])]
+            * item.units
+        )
     cheapest = min(units, key=lambda u: (u[0], u[1]))
     now = sum(app.saving for app in applications(rule, sort_units(units)))
     added = sort_units(units + [(cheapest[0], len(items), cheapest[2], cheapest[3])] * missing)
@@ -97,7 +98,7 @@ def find_near_misses(
     found: list[tuple[NearMiss, Rule]] = []
     for rule in rules:
         if rule.kind == "group":
-            miss = _group_miss(rule, items, masks)
+            miss = _group_miss(rule, items, lines_of.get(rule.index, ()), masks)
         elif rule.kind == "threshold":
             miss = _spend_miss(rule, sum(spend_net[i] for i in lines_of.get(rule.index, ())))
         else:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pos.money import div_round_half_up
 from pos.promotions.basket import GRAMS_PER_KG, Method
 from pos.promotions.model import AmountOff, PercentOff
-from pos.promotions.rules import Item, Rule, unit_saving
+from pos.promotions.rules import Item, Rule, group_shape, unit_saving
 from pos.promotions.search import Choice, Component, claim_by_priority
 from pos.promotions.thresholds import apply_thresholds
 
@@ -93,6 +93,12 @@ def _components(basket: Basket, groups: Sequence[Rule]) -> list[tuple[list[Item]
     return list(members.values())
 
 
+def _may_apply(basket: Basket, rule: Rule) -> bool:
+    """A group rule needs at least one full group of units."""
+    units = sum(basket.items[i].units for i in basket.lines_of[rule.index])
+    return units >= group_shape(rule)[0]
+
+
 def _stack_saving(rule: Rule, item: Item, net: int) -> int:
     promotion = rule.promotion
     if isinstance(promotion, PercentOff):
@@ -124,7 +130,10 @@ def run(basket: Basket, rules: Sequence[Rule], by_priority: bool, cache: Compone
             outcome.add(rule_index, 0, 0, len(rule_apps))
         leftover = dict.fromkeys(leftover, 0)
     else:
-        groups = sorted((r for r in competing if r.kind == "group"), key=lambda r: r.rank)
+        groups = sorted(
+            (r for r in competing if r.kind == "group" and _may_apply(basket, r)),
+            key=lambda r: r.rank,
+        )
         for comp_items, comp_rules in _components(basket, groups):
             choice = _solve(basket, comp_items, comp_rules, unit_rules, cache)
             if not choice.exact:
@@ -150,15 +159,15 @@ def run(basket: Basket, rules: Sequence[Rule], by_priority: bool, cache: Compone
     for rule in stackable:
         for i in basket.lines_of[rule.index]:
             item = items[i]
-            room = item.line.amount - item.line.floor - taken[i]
-            saving = min(room, _stack_saving(rule, item, item.line.amount - taken[i]))
+            room = item.amount - item.floor - taken[i]
+            saving = min(room, _stack_saving(rule, item, item.amount - taken[i]))
             if saving > 0:
                 taken[i] += saving
                 outcome.add(rule.index, i, saving, 1)
-    outcome.spend_net = {i: items[i].line.amount - taken[i] for i in items}
+    outcome.spend_net = {i: items[i].amount - taken[i] for i in items}
     thresholds = [r for r in rules if r.kind == "threshold"]
     if thresholds:
-        headroom = {i: outcome.spend_net[i] - items[i].line.floor for i in items}
+        headroom = {i: outcome.spend_net[i] - items[i].floor for i in items}
         applied = apply_thresholds(
             thresholds, basket.lines_of, outcome.spend_net, headroom, by_priority
         )

@@ -48,6 +48,6 @@ def build_result(
         total_discount=total,
         near_misses=near_misses,
         rejected_coupons=rejected,
-        subtotal=sum(item.line.amount for item in items),
+        subtotal=sum(item.amount for item in items),
         method=outcome.method,
     )

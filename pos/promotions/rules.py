@@ -23,6 +23,7 @@ from pos.promotions.model import (
     PercentOff,
     Promotion,
     SpendThreshold,
+    Window,
     item_sets,
 )
 
@@ -61,6 +62,26 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class Moment:
+    """The pricing instant, and its weekday and clock time in the store's zone."""
+
+    at: dt.datetime
+    weekday: int
+    clock: dt.time
+
+    @classmethod
+    def of(cls, ctx: PricingContext) -> Moment:
+        local = ctx.local_time()
+        return cls(ctx.at, local.isoweekday(), local.time())
+
+    def minute_key(self, ctx: PricingContext) -> tuple[object, ...]:
+        """What liveness of minute-aligned rules depends on: the minute, the store, the tier."""
+        minute = self.at.replace(second=0, microsecond=0)
+        clock = (self.clock.hour, self.clock.minute)
+        return (minute, self.weekday, clock, ctx.store_id, ctx.store_groups, ctx.member_tier)
+
+
+@dataclass(frozen=True, slots=True)
 class LiveWindow:
     start: dt.datetime
     end: dt.datetime
@@ -68,14 +89,14 @@ class LiveWindow:
     from_time: dt.time | None
     to_time: dt.time | None
 
-    def contains(self, at: dt.datetime, local: dt.datetime) -> bool:
-        if not self.start <= at < self.end:
+    def contains(self, moment: Moment) -> bool:
+        if not self.start <= moment.at < self.end:
             return False
-        if self.days and local.isoweekday() not in self.days:
+        if self.days and moment.weekday not in self.days:
             return False
         if self.from_time is None or self.to_time is None:
             return True
-        return self.from_time <= local.time() < self.to_time
+        return self.from_time <= moment.clock < self.to_time
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -90,19 +111,10 @@ class Rule:
     stores: frozenset[str]
     store_groups: frozenset[str]
     member_tiers: frozenset[str]
-
-    @property
-    def id(self) -> str:
-        return self.promotion.id
-
-    @property
-    def rank(self) -> tuple[int, str]:
-        """Sort key: higher priority first, then promotion id."""
-        return (-self.promotion.priority, self.promotion.id)
-
-    @property
-    def stacking(self) -> str:
-        return self.promotion.stacking
+    id: str
+    rank: tuple[int, str]  # sort key: higher priority first, then promotion id
+    stacking: str
+    minute_aligned: bool  # every window edge on a whole minute: liveness is per minute
 
     def accepts(self, line: BasketLine) -> bool:
         """True when the line is in any set the promotion names (or it is basket-wide)."""
@@ -112,9 +124,9 @@ class Rule:
         """Bit i set when part i (items, get_items, or bundle component i) accepts the line."""
         return sum(1 << i for i, part in enumerate(self.parts) if part.accepts(line))
 
-    def is_live(self, ctx: PricingContext, local: dt.datetime) -> bool:
+    def is_live(self, ctx: PricingContext, moment: Moment) -> bool:
         """Live at this time, in this store, for this member tier (coupons are checked apart)."""
-        if self.windows and not any(w.contains(ctx.at, local) for w in self.windows):
+        if self.windows and not any(w.contains(moment) for w in self.windows):
             return False
         if (self.stores or self.store_groups) and not (
             ctx.store_id in self.stores or self.store_groups & ctx.store_groups
@@ -146,7 +158,16 @@ def compile_rule(index: int, promotion: Promotion) -> Rule:
         frozenset(promotion.stores),
         frozenset(promotion.store_groups),
         frozenset(promotion.member_tiers),
+        promotion.id,
+        (-promotion.priority, promotion.id),
+        promotion.stacking,
+        all(_whole_minute(w) for w in promotion.windows),
     )
+
+
+def _whole_minute(window: Window) -> bool:
+    edges = (window.start, window.end, window.from_time, window.to_time)
+    return all(edge is None or (edge.second == 0 and edge.microsecond == 0) for edge in edges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,14 +179,16 @@ class Item:
     units: int
     unit_amount: int  # per piece, or the whole line when weighed
     unit_floor: int
+    amount: int  # the line at shelf price
+    floor: int  # the least the line may cost
 
     @classmethod
     def of(cls, index: int, line: BasketLine) -> Item:
+        amount, floor = line.amount, line.floor
         if line.weighed:
-            return cls(index, line, 1, line.amount, line.floor)
-        return cls(
-            index, line, line.quantity, line.unit_price, min(line.min_price, line.unit_price)
-        )
+            return cls(index, line, 1, amount, floor, amount, floor)
+        unit_floor = min(line.min_price, line.unit_price)
+        return cls(index, line, line.quantity, line.unit_price, unit_floor, amount, floor)
 
     @property
     def headroom(self) -> int:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pos.promotions.groups import Application, Unit, applications, sort_units
+from pos.promotions.model import BuyXGetY, CheapestFree, MixAndMatch
 from pos.promotions.rules import Item, Rule
 
 EXACT_SPLITS = 1024
@@ -61,6 +62,17 @@ class Component:
     def eligible(self, item: Item) -> list[Rule]:
         return [r for r in self.rules if (r.index, item.index) in self.masks]
 
+    def _grouping_is_optimal(self) -> bool:
+        """One chunking rule, nothing else wants the units and no floor caps them: grouping
+        the dearest units together (`groups`) is then the optimum, no search needed."""
+        if len(self.rules) != 1 or any(
+            it.unit_floor or self.rest(it, it.units) for it in self.items
+        ):
+            return False
+        promotion = self.rules[0].promotion
+        chunking = isinstance(promotion, CheapestFree | MixAndMatch)
+        return chunking or (isinstance(promotion, BuyXGetY) and promotion.get_items is None)
+
     def split_count(self) -> int:
         return math.prod(
             math.comb(it.units + len(self.eligible(it)), len(self.eligible(it)))
@@ -94,6 +106,11 @@ class Component:
 
     def solve(self) -> Choice:
         """The best choice: exhaustive when the splits are few, bounded otherwise."""
+        if self._grouping_is_optimal():
+            counts = tuple((it.index, it.units) for it in self.items)
+            apps = {self.rules[0].index: self._applications(self.rules[0], counts)}
+            saving, leftover = self._value(apps)
+            return Choice(saving, apps, leftover, exact=True)
         if self.split_count() <= EXACT_SPLITS:
             return self._exhaustive()
         return self._bounded()

@@ -20,15 +20,18 @@ EXACT_THRESHOLDS = 12
 
 def threshold_saving(promotion: SpendThreshold, spend: int) -> tuple[int, int]:
     """(saving, applications) of a threshold at `spend`."""
-    reached = [tier for tier in promotion.tiers if tier.min_spend <= spend]
-    if not reached:
+    tiers = promotion.tiers
+    if spend < tiers[0].min_spend:
         return 0, 0
     if promotion.repeat:
-        times = spend // reached[0].min_spend
+        times = spend // tiers[0].min_spend
         if promotion.max_applications is not None:
             times = min(times, promotion.max_applications)
-        return times * reached[0].saving_at(spend), times
-    return reached[-1].saving_at(spend), 1
+        return times * tiers[0].saving_at(spend), times
+    for tier in reversed(tiers):
+        if tier.min_spend <= spend:
+            return tier.saving_at(spend), 1
+    return 0, 0  # unreachable: the first tier was reached
 
 
 def next_tier(promotion: SpendThreshold, spend: int) -> tuple[int, int] | None:
@@ -111,13 +114,14 @@ def apply_thresholds(
         result[rule.index] = ({i: p for i, p in parts.items() if p}, times)
 
     competing = []
+    times_of: dict[int, int] = {}
     for rule in ordered:
         if rule.stacking != "stackable":
-            saving, times = evaluate(rule)
+            saving, times_of[rule.index] = evaluate(rule)
             if saving > 0:
                 competing.append((rule, saving, frozenset(lines_of[rule.index])))
     for rule, saving, _ in _choose_disjoint(competing, by_priority):
-        allocate(rule, saving, evaluate(rule)[1])
+        allocate(rule, saving, times_of[rule.index])
     for rule in ordered:
         if rule.stacking == "stackable":
             saving, times = evaluate(rule)
