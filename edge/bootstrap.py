@@ -9,9 +9,12 @@ from edge.catalog import sync_tax_classes
 from edge.checkout import Checkout
 from edge.completion import Completed, Completion
 from edge.events import EventHub
+from edge.lane_hooks import ObservedReturns, ObservedShifts
+from edge.lanes import Lanes
 from edge.ledger import Ledger
 from edge.metrics import Metrics
 from edge.operators import Operators
+from edge.print_queue import PrintQueue
 from edge.refunds import Returns
 from edge.settings import Settings
 from edge.shifts import Shifts
@@ -30,9 +33,16 @@ class Node:
     returns: Returns
     events: EventHub
     metrics: Metrics
+    print_queue: PrintQueue
+    lanes: Lanes
     started: float = field(default_factory=time.monotonic)
 
+    def start_devices(self) -> None:
+        """Build and start the lanes' devices and the print queue; ConfigError on a bad binding."""
+        self.lanes.start()
+
     def close(self) -> None:
+        self.lanes.stop()
         self.ledger.dispose()
 
 
@@ -43,20 +53,35 @@ def build_node(settings: Settings, *, init: bool = False) -> Node:
     )
     sync_tax_classes(ledger, [TaxClass(t.code, t.rate_bp, t.name_en, t.name_zh) for t in settings.tax_classes])
     started = time.monotonic()
+    print_queue = PrintQueue(ledger, settings)
+    checkout, events = Checkout(ledger, settings), EventHub()
+    shifts, returns = ObservedShifts(ledger), ObservedReturns(ledger, settings)
     node = Node(
         settings=settings,
         ledger=ledger,
         operators=Operators(ledger, settings.security),
-        checkout=Checkout(ledger, settings),
-        completion=Completion(ledger, settings),
-        shifts=Shifts(ledger),
-        returns=Returns(ledger, settings),
-        events=EventHub(),
+        checkout=checkout,
+        completion=Completion(ledger, settings, print_hook=print_queue.print_hook),
+        shifts=shifts,
+        returns=returns,
+        events=events,
         metrics=Metrics(ledger.last_seq, started),
+        print_queue=print_queue,
+        lanes=Lanes(settings, ledger, checkout, events, print_queue),
         started=started,
     )
     _publish_lane_events(node)
+    _devices_follow_the_lanes(node, shifts, returns)
     return node
+
+
+def _devices_follow_the_lanes(node: Node, shifts: ObservedShifts, returns: ObservedReturns) -> None:
+    """Receipts, slips and Z reports are queued; the display and the drawer follow the sale."""
+    node.checkout.listeners.append(node.lanes.sale_changed)
+    node.completion.listeners.extend([node.print_queue.after_completion, node.lanes.sale_completed])
+    shifts.no_sale_listeners.append(node.lanes.no_sale)
+    shifts.closed_listeners.append(node.print_queue.print_z_report)
+    returns.listeners.append(node.lanes.return_completed)
 
 
 def _publish_lane_events(node: Node) -> None:

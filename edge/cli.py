@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from edge import devices_cli
 from edge.bootstrap import Node, build_node
 from edge.errors import NodeError
 from edge.settings import ConfigError, Settings, load_settings
@@ -195,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     op_lock.add_argument("id")
     op_lock.add_argument("--minutes", type=int, help="lock for N minutes (default: until a PIN reset)")
     add("list", cmd_operator_list, "list operators", operator)
+    devices_cli.register(commands)
     return parser
 
 

@@ -23,6 +23,7 @@ def serve(settings: Settings, *, init: bool = False, host: str | None = None, po
         settings.store.id, bind_host, bind_port, settings.ledger_path, node.ledger.last_seq(),
     )
     try:
+        node.start_devices()
         uvicorn.Server(
             uvicorn.Config(create_app(node), host=bind_host, port=bind_port, log_config=None, access_log=False)
         ).run()

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from edge.lane_config import DevicesSection, LaneConfig
+
 ENV_PREFIX = "STORENODE_"
 ENV_NESTED = "__"
 
@@ -122,6 +124,8 @@ class Settings(BaseSettings):
     security: SecuritySection = SecuritySection()
     log: LogSection = LogSection()
     tax_classes: tuple[TaxClassConfig, ...] = DEFAULT_TAX_CLASSES
+    devices: DevicesSection = DevicesSection()
+    lanes: tuple[LaneConfig, ...] = ()
     config_dir: Path = Path(".")
 
     @model_validator(mode="after")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 
 from edge.api.errors import install_error_handlers
 from edge.api.routes import auth, catalog, events, health, ledger, operators, returns, sales, shifts
+from edge.api.routes import devices as lane_devices
 from edge.bootstrap import Node
 
 log = logging.getLogger("storenode.http")
@@ -24,7 +25,7 @@ def create_app(node: Node) -> FastAPI:
     app.state.node = node
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
-    for module in (auth, catalog, operators, ledger, sales, shifts, returns, events):
+    for module in (auth, catalog, operators, ledger, sales, shifts, returns, events, lane_devices):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
