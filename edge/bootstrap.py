@@ -89,7 +89,9 @@ def _publish_lane_events(node: Node) -> None:
     from edge.api.views import sale_view
 
     def sale_changed(sale: Sale) -> None:
-        node.events.publish(int(sale.lane_id), "sale", sale_view(sale))
+        lane = int(sale.lane_id)
+        if node.events.watched(lane):
+            node.events.publish(lane, "sale", sale_view(sale))
 
     def sale_completed(done: Completed) -> None:
         node.events.publish(int(done.sale.lane_id), "sale.completed", {"receipt_no": done.receipt_no, "sale_id": done.sale.sale_id})

@@ -36,6 +36,11 @@ class EventHub:
         self._ids = itertools.count(1)
         self.last: dict[tuple[int | None, str], LaneEvent] = {}  # latest status event per (lane, kind)
 
+    def watched(self, lane: int) -> bool:
+        """Whether any client watches `lane` (so an expensive event can be skipped when not)."""
+        with self._lock:
+            return any(s.lane == lane for s in self._subscribers)
+
     def publish(self, lane: int | None, kind: str, data: dict[str, Any]) -> LaneEvent:
         event = LaneEvent(next(self._ids), lane, kind, data)
         with self._lock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from pos.errors import InvalidInput
@@ -60,9 +60,19 @@ class SaleLine:
         return self.effective_unit_price * self.quantity
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["source"] = self.source.value
-        return data
+        # Spelled out: dataclasses.asdict deep-copies and costs ~40 us a line, and a
+        # 100-line cart is saved on every scan.
+        override = self.override
+        return {
+            "line_id": self.line_id, "sku": self.sku, "name_en": self.name_en, "name_zh": self.name_zh,
+            "quantity": self.quantity, "unit_price": self.unit_price, "tax_class": self.tax_class,
+            "category": self.category, "brand": self.brand, "weighed": self.weighed,
+            "source": self.source.value, "code": self.code, "scale_id": self.scale_id,
+            "override": None if override is None else {
+                "unit_price": override.unit_price, "manager_id": override.manager_id, "reason": override.reason,
+            },
+            "voided": self.voided,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SaleLine:

@@ -336,3 +336,16 @@ def test_lines_sum_to_the_total_whatever_the_scan_order(
         totals.classes,
         totals.cash_total,
     )
+
+
+def test_line_to_dict_matches_dataclass_fields_exactly() -> None:
+    """The hand-written to_dict must name every field: a new field forgotten there would be lost."""
+    import dataclasses
+
+    from pos.sale_line import LineSource, PriceOverride, SaleLine
+
+    line = SaleLine(7, "S1", "Apple", "苹果", 1250, 1380, "VAT0", "produce", "", True, LineSource.SCALE,
+                    "10001", "SC1", PriceOverride(1000, "100", "bruised"), False)
+    data = line.to_dict()
+    assert set(data) == {f.name for f in dataclasses.fields(SaleLine)}
+    assert SaleLine.from_dict(data) == line
