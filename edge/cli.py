@@ -16,6 +16,7 @@ from edge.errors import NodeError
 from edge.settings import ConfigError, Settings, load_settings
 from pos.errors import PosError
 from pos.operators import Role
+from sync.hq import cli as hq_cli
 
 EXIT_BAD_INPUT = 2
 
@@ -108,6 +109,18 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_promotions_load(args: argparse.Namespace) -> int:
+    from edge.promotions import load_bundle_file
+
+    node = _node(args)
+    try:
+        version, count = load_bundle_file(node.ledger, Path(args.file))
+    finally:
+        node.close()
+    print(f"promotion bundle version {version} is active: {count} promotion(s)")
+    return 0
+
+
 def cmd_operator_add(args: argparse.Namespace) -> int:
     node = _node(args)
     try:
@@ -197,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     op_lock.add_argument("--minutes", type=int, help="lock for N minutes (default: until a PIN reset)")
     add("list", cmd_operator_list, "list operators", operator)
     devices_cli.register(commands)
+    promotions = commands.add_parser("promotions", help="the store's promotion bundle").add_subparsers(
+        dest="promotions_command", required=True, metavar="SUBCOMMAND"
+    )
+    loader = add("load", cmd_promotions_load, "make a bundle file the active promotions (stores without HQ)", promotions)
+    loader.add_argument("file")
+    hq_cli.register(commands)
     return parser
 
 

@@ -12,6 +12,7 @@ from edge.catalog import import_catalog
 from edge.demo_catalog import write_demo_catalog
 from edge.devices_cli import ReceiptFolder, simulator_config
 from edge.errors import NodeError
+from edge.promotions import load_bundle_file
 from edge.settings import Settings, load_settings
 from pos.operators import Role
 
@@ -48,6 +49,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+DEMO_PROMOTIONS = Path(__file__).resolve().parents[1] / "firmware-config" / "demo-promotions.json"
+
+
 def create_demo_store(directory: Path) -> Path:
     """Make the demo store in `directory` unless it is there already; returns its config path.
 
@@ -69,6 +73,7 @@ def create_demo_store(directory: Path) -> Path:
         report = import_catalog(node.ledger, csv_path)
         if report.errors:
             raise RuntimeError(f"demo catalog has bad rows: {report.errors[:3]}")
+        load_bundle_file(node.ledger, DEMO_PROMOTIONS)
         for operator_id, name, role, pin in DEMO_OPERATORS:
             node.operators.add(operator_id, name, role, pin)
     finally:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
+from typing import Any
 
 import uvicorn
 
 from edge.api import create_app
-from edge.bootstrap import build_node
+from edge.bootstrap import Node, build_node
 from edge.logs import configure_logging
 from edge.settings import Settings
 
@@ -22,10 +24,39 @@ def serve(settings: Settings, *, init: bool = False, host: str | None = None, po
         "store %s serving on http://%s:%d (ledger %s, last seq %d)",
         settings.store.id, bind_host, bind_port, settings.ledger_path, node.ledger.last_seq(),
     )
+    sync: Any = None
+    stop = threading.Event()
     try:
         node.start_devices()
+        if settings.sync is not None:
+            from edge.sync_bridge import start_store_sync
+
+            sync = start_store_sync(node, device_health=lambda: {"lanes": node.lanes.health()})
+        threading.Thread(target=_report_sync, args=(node, sync, stop), name="sync-status", daemon=True).start()
         uvicorn.Server(
             uvicorn.Config(create_app(node), host=bind_host, port=bind_port, log_config=None, access_log=False)
         ).run()
     finally:
+        stop.set()
+        if sync is not None:
+            sync.stop()
         node.close()
+
+
+def _report_sync(node: Node, sync: Any, stop: threading.Event, every_s: float = 5.0) -> None:
+    """Tell every lane how the link to HQ is: online/offline/off and the backlog."""
+    while True:
+        if sync is None:
+            node.events.publish(None, "sync", {"state": "off"})
+        else:
+            try:
+                status = sync.sync.status()
+                state = "online" if sync.sync.link.connected.is_set() else "offline"
+                node.events.publish(None, "sync", {
+                    "state": state, "outbox_depth": status.outbox_depth, "acked_seq": status.acked_seq,
+                    "last_seq": status.last_seq, "versions": status.versions,
+                })
+            except Exception as err:  # a status probe must never take the node down
+                log.warning("sync status unavailable: %s", err)
+        if stop.wait(every_s):
+            return

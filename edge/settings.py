@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from edge.lane_config import DevicesSection, LaneConfig
+from sync.config import SyncSection
 
 ENV_PREFIX = "STORENODE_"
 ENV_NESTED = "__"
@@ -123,6 +124,7 @@ class Settings(BaseSettings):
     api: ApiSection = ApiSection()
     security: SecuritySection = SecuritySection()
     log: LogSection = LogSection()
+    sync: SyncSection | None = None
     tax_classes: tuple[TaxClassConfig, ...] = DEFAULT_TAX_CLASSES
     devices: DevicesSection = DevicesSection()
     lanes: tuple[LaneConfig, ...] = ()

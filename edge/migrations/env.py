@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import edge.sale_tables
+import edge.sync_tables
 import edge.tables  # noqa: F401
 
 connection = context.config.attributes.get("connection")

@@ -1,0 +1,175 @@
+"""Checkout through the HTTP API of a real `storenode serve` process, durable (FULL sync).
+
+add_item_p99_ms: adds on a 100-line cart (the cart grows from 100 to 200 lines while it is
+measured) with the 5,000-promotion bundle of bench_promotions active (windows moved to now).
+complete_sale_*: 10-line sales with two tenders (card + cash), prepared on many lanes first,
+then completed one at a time (p50) or from 4 concurrent clients (per second), compared with
+bare sqlite3 INSERT+COMMIT on the same disk in the same run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from bench import Result, benchmark, median, percentile
+from bench.bench_foundation import _bare_sqlite_per_s, _scratch
+from bench.bench_promotions import catalog as promo_catalog
+from bench.bench_promotions import promotions as promo_definitions
+from pos.catalog import CATALOG_COLUMNS, gtin13_with_check_digit
+
+LANES_PER_CLIENT = 50
+CLIENTS = 4
+
+
+def _code(n: int) -> str:
+    return gtin13_with_check_digit(f"69{n:010d}")
+
+
+def _prepare_store(directory: Path) -> tuple[Path, list[str]]:
+    from edge.bootstrap import build_node
+    from edge.catalog import import_catalog
+    from edge.settings import load_settings
+    from pos.operators import Role
+
+    config = directory / "store.toml"
+    config.write_text('[store]\nid = "BENCH"\n[ledger]\npath = "store.db"\n[log]\nlevel = "WARNING"\n')
+    rnd = random.Random(5)
+    items = promo_catalog(rnd)
+    with (directory / "catalog.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CATALOG_COLUMNS)
+        for n, item in enumerate(items):
+            unit = "kg" if item["weighed"] else "each"
+            writer.writerow((item["sku"], f"Item {n}", f"商品 {n}", unit, item["price"], "VAT13",
+                             item["category"], item["brand"], _code(n), "true"))
+    node = build_node(load_settings(config), init=True)
+    import_catalog(node.ledger, directory / "catalog.csv")
+    node.operators.add("101", "Bench", Role.MANAGER, "1357")
+    bundle = {"version": 1, "promotions": promo_definitions(rnd, items)}
+    text = json.dumps(bundle).replace("2024-05-01T00:00:00", "2026-01-01T00:00:00").replace(
+        "2024-06-01T00:00:00", "2030-01-01T00:00:00")
+    with node.ledger.writer.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO promotion_bundle (version, msg_id, body, applied_at) VALUES (1, 'bench', ?, '2026-01-01T00:00:00.000000Z')",
+            (text,),
+        )
+    node.close()
+    each = [_code(n) for n, item in enumerate(items) if not item["weighed"]]
+    return config, each
+
+
+class _Node:
+    def __init__(self, config: Path) -> None:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "edge.cli", "--config", str(config), "serve", "--port", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        for _ in range(300):
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+
+    def client(self) -> httpx.Client:
+        client = httpx.Client(base_url=self.url, timeout=30)
+        token = client.post("/api/v1/auth/login", json={"operator_id": "101", "pin": "1357"}).json()["token"]
+        client.headers["authorization"] = f"Bearer {token}"
+        return client
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def _open_sale(client: httpx.Client, lane: int) -> str:
+    client.post(f"/api/v1/lanes/{lane}/shift", json={"shift_id": str(uuid.uuid4()), "float_amount": 0}).raise_for_status()
+    sale_id = str(uuid.uuid4())
+    client.post("/api/v1/sales", json={"sale_id": sale_id, "lane": lane}).raise_for_status()
+    return sale_id
+
+
+def _paid_sale(client: httpx.Client, lane: int, codes: list[str], rnd: random.Random) -> str:
+    sale_id = _open_sale(client, lane)
+    for code in rnd.sample(codes, 10):
+        client.post(f"/api/v1/sales/{sale_id}/items", json={"code": code}).raise_for_status()
+    total = client.get(f"/api/v1/sales/{sale_id}").json()["totals"]["total"]
+    card = total // 2
+    for kind, amount in (("card", card), ("cash", total - card + 100)):
+        client.post(f"/api/v1/sales/{sale_id}/tenders", json={
+            "tender_id": str(uuid.uuid4()), "kind": kind, "amount": amount, "currency": "CNY", "reference": "RRN 1",
+        }).raise_for_status()
+    return sale_id
+
+
+def _complete(client: httpx.Client, sale_id: str) -> float:
+    started = time.perf_counter()
+    client.post(f"/api/v1/sales/{sale_id}/complete", json={"request_id": str(uuid.uuid4())}).raise_for_status()
+    return time.perf_counter() - started
+
+
+@benchmark("add_item_p99_ms", "complete_sale_p50_ms", "complete_sale_per_s", "complete_sale_vs_sqlite_ratio")
+def checkout() -> Iterator[Result]:
+    with _scratch() as tmp:
+        directory = Path(tmp)
+        config, codes = _prepare_store(directory)
+        node = _Node(config)
+        rnd = random.Random(9)
+        try:
+            client = node.client()
+            sale_id = _open_sale(client, 1)
+            for code in rnd.sample(codes, 100):
+                client.post(f"/api/v1/sales/{sale_id}/items", json={"code": code}).raise_for_status()
+            samples = []
+            for code in rnd.sample(codes, 100):
+                started = time.perf_counter()
+                client.post(f"/api/v1/sales/{sale_id}/items", json={"code": code}).raise_for_status()
+                samples.append((time.perf_counter() - started) * 1000)
+            yield Result("add_item_p99_ms", percentile(samples, 99), "ms", "<= 10")
+
+            sequential = [_paid_sale(client, lane, codes, rnd) for lane in range(2, 52)]
+            p50 = median([_complete(client, sale_id) for sale_id in sequential]) * 1000
+            yield Result("complete_sale_p50_ms", p50, "ms", "<= 3")
+
+            lanes = [list(range(100 + c * LANES_PER_CLIENT, 100 + (c + 1) * LANES_PER_CLIENT)) for c in range(CLIENTS)]
+            prepared = [[_paid_sale(client, lane, codes, rnd) for lane in group] for group in lanes]
+            clients = [node.client() for _ in range(CLIENTS)]
+            barrier = threading.Barrier(CLIENTS + 1)
+
+            def run(worker: httpx.Client, sales: list[str]) -> None:
+                barrier.wait()
+                for sid in sales:
+                    _complete(worker, sid)
+
+            threads = [threading.Thread(target=run, args=(c, s)) for c, s in zip(clients, prepared, strict=True)]
+            for thread in threads:
+                thread.start()
+            barrier.wait()
+            started = time.perf_counter()
+            for thread in threads:
+                thread.join()
+            per_s = CLIENTS * LANES_PER_CLIENT / (time.perf_counter() - started)
+            bare = _bare_sqlite_per_s(directory / "bare.db", 2000)
+            yield Result("complete_sale_per_s", per_s, "sales/s", ">= 500")
+            yield Result("complete_sale_vs_sqlite_ratio", per_s / bare, "ratio", ">= 0.12")
+        finally:
+            node.stop()
+
+
