@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from edge.catalog import sync_tax_classes
 from edge.checkout import Checkout
@@ -17,7 +16,7 @@ from edge.ledger import Ledger
 from edge.metrics import Metrics
 from edge.operators import Operators
 from edge.print_queue import PrintQueue
-from edge.promotions import StorePromotions, ledger_bundle_source
+from edge.promotions import LedgerBundles, StorePromotions
 from edge.refunds import Returns
 from edge.settings import Settings
 from edge.shifts import Shifts
@@ -58,7 +57,7 @@ def build_node(settings: Settings, *, init: bool = False) -> Node:
     sync_tax_classes(ledger, [TaxClass(t.code, t.rate_bp, t.name_en, t.name_zh) for t in settings.tax_classes])
     started = time.monotonic()
     print_queue = PrintQueue(ledger, settings)
-    promotions = StorePromotions(settings, ledger_bundle_source(_read_one(ledger)), known_sku=_known_sku(ledger))
+    promotions = StorePromotions(settings, LedgerBundles(ledger), known_sku=_known_sku(ledger))
     checkout, events = Checkout(ledger, settings, repricer=promotions), EventHub()
     shifts, returns = ObservedShifts(ledger), ObservedReturns(ledger, settings)
     node = Node(
@@ -79,14 +78,6 @@ def build_node(settings: Settings, *, init: bool = False) -> Node:
     _publish_lane_events(node)
     _devices_follow_the_lanes(node, shifts, returns)
     return node
-
-
-def _read_one(ledger: Ledger) -> Callable[[str], Any]:
-    def read(sql: str) -> Any:
-        with ledger.reader.connect() as conn:
-            return conn.exec_driver_sql(sql).first()
-
-    return read
 
 
 def _known_sku(ledger: Ledger) -> Callable[[str], bool]:

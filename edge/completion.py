@@ -11,9 +11,9 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from edge.checkout import load_sale, open_shift_on
-from edge.clock import utc_now
+from edge.clock import to_utc_text, utc_now
 from edge.ledger import Ledger, UnitOfWork
-from edge.sale_tables import RequestRow, SaleRow, StockLevel, StockMovement, StoredValueRow
+from edge.sale_tables import RequestRow, SaleRow, StoredValueRow
 from edge.settings import Settings
 from edge.shifts import load_shift, save_fact
 from edge.tables import ItemRow
@@ -50,14 +50,22 @@ def stock_deltas(sale: Sale, price_per_kg: Callable[[str], int]) -> dict[str, in
 
 
 def apply_stock(session: Session, deltas: dict[str, int], reason: str, ref: str, seq: int) -> None:
-    now = utc_now()
-    for sku, delta in sorted(deltas.items()):
-        if delta == 0:
-            continue
-        level = session.get(StockLevel, sku) or StockLevel(sku=sku, on_hand=0)
-        level.on_hand += delta
-        session.add(level)
-        session.add(StockMovement(sku=sku, delta=delta, reason=reason, ref=ref, journal_seq=seq, at=now))
+    """Move stock: one upsert of the levels and one insert of the movements (batched SQL:
+    the ORM's get-and-flush per SKU cost half of a sale's completion)."""
+    moves = [(sku, delta) for sku, delta in sorted(deltas.items()) if delta]
+    if not moves:
+        return
+    conn = session.connection()
+    conn.exec_driver_sql(
+        "INSERT INTO stock_level (sku, on_hand) VALUES (?, ?) "
+        "ON CONFLICT(sku) DO UPDATE SET on_hand = on_hand + excluded.on_hand",
+        moves,
+    )
+    at = to_utc_text(utc_now())
+    conn.exec_driver_sql(
+        "INSERT INTO stock_movement (sku, delta, reason, ref, journal_seq, at) VALUES (?, ?, ?, ?, ?, ?)",
+        [(sku, delta, reason, ref, seq, at) for sku, delta in moves],
+    )
 
 
 def _jsonable(value: Any) -> Any:

@@ -7,6 +7,7 @@ looked up at most once a second, so a bundle applied by sync reaches the lanes w
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import threading
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from edge.clock import to_utc_text, utc_now
@@ -27,7 +28,6 @@ from pos.promotions import BasketLine, Pricer, PricingContext, PricingResult, lo
 from pos.sale import Sale
 from pos.tax import LineDiscount, line_discounts
 
-BundleSource = Callable[[], tuple[int, dict[str, Any]] | None]
 KnownSku = Callable[[str], bool]
 CHECK_EVERY_S = 1.0
 
@@ -62,15 +62,20 @@ class StorePromotions:
         if now - self._checked >= CHECK_EVERY_S:
             with self._lock:
                 self._checked = now
-                found = self._source()
-                if found is not None and found[0] != self.version:
-                    self.activate(found[0], found[1])
+                newest = self._source.version()
+                if newest is not None and newest != self.version:
+                    found = self._source.bundle(newest)
+                    self.activate(newest, found)
         return self._pricer
 
     def activate(self, version: int, body: dict[str, Any]) -> None:
         """Price with this bundle from now on (it was validated before it was stored)."""
         self._pricer = Pricer(load_bundle(body), known_skus=self._known_sku)
         self.version = version
+        # The bundle's objects live as long as it does: keep them out of the collector's
+        # full passes, which otherwise cost 100+ ms over 5,000 promotions (a p99 spike).
+        gc.collect()
+        gc.freeze()
 
     def context(self, at: datetime) -> PricingContext:
         return PricingContext(
@@ -93,14 +98,28 @@ class StorePromotions:
         return [] if result is None else [asdict(miss) for miss in result.near_misses]
 
 
-def ledger_bundle_source(read: Callable[[str], Any]) -> BundleSource:
-    """The newest bundle stored in the ledger's `promotion_bundle` table (written by sync)."""
+class LedgerBundles:
+    """The bundles stored in the ledger's `promotion_bundle` table (by sync or `promotions load`)."""
 
-    def newest() -> tuple[int, dict[str, Any]] | None:
-        row = read("SELECT version, body FROM promotion_bundle ORDER BY version DESC LIMIT 1")
-        return None if row is None else (int(row[0]), json.loads(row[1]))
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
 
-    return newest
+    def version(self) -> int | None:
+        with self._ledger.reader.connect() as conn:
+            value = conn.exec_driver_sql("SELECT MAX(version) FROM promotion_bundle").scalar()
+        return None if value is None else int(value)
+
+    def bundle(self, version: int) -> dict[str, Any]:
+        with self._ledger.reader.connect() as conn:
+            body = conn.exec_driver_sql("SELECT body FROM promotion_bundle WHERE version = ?", (version,)).scalar()
+        result: dict[str, Any] = json.loads(str(body))
+        return result
+
+
+class BundleSource(Protocol):
+    def version(self) -> int | None: ...
+
+    def bundle(self, version: int) -> dict[str, Any]: ...
 
 
 def load_bundle_file(ledger: Ledger, path: Path) -> tuple[int, int]:
