@@ -17,6 +17,7 @@ from edge.settings import ConfigError, Settings, load_settings
 from pos.errors import PosError
 from pos.operators import Role
 from sync.hq import cli as hq_cli
+from tui import cli as tui_cli
 
 EXIT_BAD_INPUT = 2
 
@@ -216,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     loader = add("load", cmd_promotions_load, "make a bundle file the active promotions (stores without HQ)", promotions)
     loader.add_argument("file")
     hq_cli.register(commands)
+    tui_cli.register(commands)
     return parser
 
 

@@ -125,8 +125,16 @@ Stop with Ctrl+C; run the demo again to reuse this store.
         file=sys.stderr,
         flush=True,
     )
+    lane_app = None
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from tui.app import run_lane_app
+
+        def lane_app(base_url: str) -> None:
+            run_lane_app(base_url, 1, settings.store.language)
+
     try:
-        serve(settings, host=host, port=port)
+        serve(settings, host=host, port=port, foreground=lane_app,
+              log_path=(directory / "node.log").resolve() if lane_app is not None else None)
     finally:
         if folder is not None:
             folder.stop()

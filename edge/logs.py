@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 from pythonjsonlogger.json import JsonFormatter
 
 
-def configure_logging(fmt: str, level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(fmt: str, level: str, path: Path | None = None) -> None:
+    """Log to stderr, or to `path` (when a full-screen app owns the terminal)."""
+    handler: logging.Handler = logging.StreamHandler(sys.stderr) if path is None else logging.FileHandler(path)
     if fmt == "json":
         handler.setFormatter(
             JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", rename_fields={"asctime": "time", "levelname": "level"})

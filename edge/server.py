@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -16,8 +19,13 @@ from edge.settings import Settings
 log = logging.getLogger("storenode")
 
 
-def serve(settings: Settings, *, init: bool = False, host: str | None = None, port: int | None = None) -> None:
-    configure_logging(settings.log.format, settings.log.level)
+def serve(
+    settings: Settings, *, init: bool = False, host: str | None = None, port: int | None = None,
+    foreground: Callable[[str], None] | None = None, log_path: Path | None = None,
+) -> None:
+    """Serve until stopped. With `foreground`, the HTTP server runs in a thread and
+    `foreground(base_url)` runs in this one (the demo's lane terminal); serving stops when it returns."""
+    configure_logging(settings.log.format, settings.log.level, log_path)
     node = build_node(settings, init=init)
     bind_host, bind_port = host or settings.api.host, port or settings.api.port
     log.info(
@@ -33,9 +41,20 @@ def serve(settings: Settings, *, init: bool = False, host: str | None = None, po
 
             sync = start_store_sync(node, device_health=lambda: {"lanes": node.lanes.health()})
         threading.Thread(target=_report_sync, args=(node, sync, stop), name="sync-status", daemon=True).start()
-        uvicorn.Server(
+        server = uvicorn.Server(
             uvicorn.Config(create_app(node), host=bind_host, port=bind_port, log_config=None, access_log=False)
-        ).run()
+        )
+        if foreground is None:
+            server.run()
+        else:
+            thread = threading.Thread(target=server.run, name="http", daemon=True)
+            thread.start()
+            while not server.started and thread.is_alive():
+                time.sleep(0.05)
+            if server.started:
+                foreground(f"http://{bind_host}:{bind_port}")
+            server.should_exit = True
+            thread.join(10)
     finally:
         stop.set()
         if sync is not None:

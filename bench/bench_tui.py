@@ -1,0 +1,131 @@
+"""Lane terminal: from a scan entered to the updated cart rendered, on a 100-line cart.
+
+A real node process serves the demo store; the real app runs headless at 80x24, logged in
+as a cashier. The cart is filled to 100 lines by scans, then each measured scan is typed into
+the scan field and Enter pressed; the clock stops when the new line is in the cart table and
+the screen has been rendered with it (the compositor's next update after the row appeared;
+headless, so the bytes are not written to a terminal). The node's own round trip for the add
+is timed too, to tell the lane's share from the node's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import Result, benchmark, median, percentile
+
+CART_LINES = 100
+SAMPLES = 60
+CODES = ["6900000000014", "6900000000021", "6900000000045", "6900000000069", "6900000000175"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_node(store: Path, port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "edge.cli", "--config", str(store / "store.toml"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the node did not start")
+
+
+async def _measure(url: str) -> tuple[list[float], list[float]]:
+    from textual.widgets import Input
+
+    from tui.app import LaneApp
+    from tui.screens.sale import SaleScreen
+    from tui.widgets.cart import CartTable
+
+    app = LaneApp(url, 1, "zh-CN")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await app.session.login("101", "1357")
+        if app.session.shift is None:
+            await app.session.open_shift(20000)
+        app.switch_screen(SaleScreen())
+        while not (isinstance(app.screen, SaleScreen) and app.screen.query("#scan")):
+            await pilot.pause(0.01)
+        field = app.screen.query_one("#scan", Input)
+        cart = app.screen.query_one(CartTable)
+        displayed: list[float] = []
+        display = app._display
+
+        def timed_display(screen: Any, renderable: Any) -> None:
+            display(screen, renderable)
+            if renderable is not None:
+                displayed.append(time.perf_counter())
+
+        app._display = timed_display  # type: ignore[method-assign]
+        node_ms: list[float] = []
+        add_item = app.client.add_item
+
+        async def timed_add(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await add_item(*args, **kwargs)
+            finally:
+                node_ms.append((time.perf_counter() - started) * 1000)
+
+        app.client.add_item = timed_add  # type: ignore[method-assign]
+
+        async def scan(code: str) -> float:
+            before = len(cart.row_keys)
+            field.value = code  # the wedge has typed it; its Enter ends the scan
+            started = time.perf_counter()
+            await field.action_submit()
+            while len(cart.row_keys) == before:
+                await asyncio.sleep(0.0002)
+            shown = time.perf_counter()
+            while not displayed or displayed[-1] < shown:
+                await asyncio.sleep(0.0002)
+            return (displayed[-1] - started) * 1000
+
+        for n in range(CART_LINES):
+            await scan(CODES[n % len(CODES)])
+        del node_ms[:]
+        totals = [await scan(CODES[n % len(CODES)]) for n in range(SAMPLES)]
+        return totals, node_ms
+
+
+@benchmark("tui_scan_to_screen_p99_ms")
+def scan_to_screen() -> list[Result]:
+    from edge.demo import create_demo_store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "demo"
+        create_demo_store(store)
+        port = _free_port()
+        node = _start_node(store, port)
+        try:
+            samples, node_ms = asyncio.run(_measure(f"http://127.0.0.1:{port}"))
+        finally:
+            node.terminate()
+            node.wait(timeout=30)
+    return [
+        Result("tui_scan_to_screen_p99_ms", percentile(samples, 99), "ms", "<= 50"),
+        Result("tui_scan_to_screen_median_ms", median(samples), "ms", "info"),
+        Result("tui_scan_node_add_p99_ms", percentile(node_ms, 99), "ms", "info: the node's share"),
+        Result("tui_scan_lane_share_p99_ms", percentile([t - n for t, n in zip(samples, node_ms, strict=True)], 99), "ms", "info: the app's share"),
+    ]

@@ -1,0 +1,1 @@
+"""The lane's screens and modals, one module each."""

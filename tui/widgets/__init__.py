@@ -1,0 +1,1 @@
+"""The lane's widgets: status line, banner, cart, totals, key bar."""
