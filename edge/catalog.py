@@ -159,7 +159,7 @@ def _apply_batch(
                         r.sku,
                         r.name_en,
                         r.name_zh,
-                        r.unit.value,
+                        r.unit,
                         r.price,
                         r.tax_class,
                         r.category,
@@ -174,7 +174,7 @@ def _apply_batch(
             for chunk in _chunks(sorted(existing)):
                 marks = ",".join("?" * len(chunk))
                 conn.exec_driver_sql(f"DELETE FROM item_code WHERE sku IN ({marks})", tuple(chunk))
-        codes = [(c.value, c.kind.value, r.sku) for r in accepted for c in r.codes]
+        codes = [(c.value, c.kind, r.sku) for r in accepted for c in r.codes]
         if codes:
             conn.exec_driver_sql("INSERT INTO item_code (code, kind, sku) VALUES (?, ?, ?)", codes)
         report.created += len(accepted) - len(existing)

@@ -135,31 +135,31 @@ def parse_price(raw: str, field: str = "price") -> int:
 def parse_item_row(row: Mapping[str, str | None], tax_classes: frozenset[str]) -> ItemRecord:
     """Validate one catalog CSV row; raises InvalidInput naming the column and the reason."""
 
-    def text(name: str) -> str:
-        return (row.get(name) or "").strip()
+    # One comprehension instead of a helper call per column: this runs a million times.
+    values = {name: (row.get(name) or "").strip() for name in CATALOG_COLUMNS}
 
-    sku = text("sku")
+    sku = values["sku"]
     if not SKU_PATTERN.match(sku):
         raise InvalidInput(
             f"sku {sku!r} must be 1-40 letters, digits, '.', '_' or '-' starting with a letter or digit"
         )
-    name_en = text("name_en")
-    name_zh = text("name_zh") or name_en
+    name_en = values["name_en"]
+    name_zh = values["name_zh"] or name_en
     if not name_en:
         raise InvalidInput("name_en is empty")
     if len(name_en) > 120 or len(name_zh) > 120:
         raise InvalidInput("name_en/name_zh is longer than 120 characters")
-    unit_text = text("unit").lower() or Unit.EACH.value
+    unit_text = values["unit"].lower() or "each"
     try:
         unit = Unit(unit_text)
     except ValueError:
         raise InvalidInput(f"unit {unit_text!r} must be 'each' or 'kg'") from None
-    price = parse_price(text("price"))
-    tax_class = text("tax_class")
+    price = parse_price(values["price"])
+    tax_class = values["tax_class"]
     if tax_class not in tax_classes:
         known = ", ".join(sorted(tax_classes)) or "none configured"
         raise InvalidInput(f"tax_class {tax_class!r} is unknown (known: {known})")
-    active_text = text("active").lower()
+    active_text = values["active"].lower()
     if not active_text or active_text in _TRUE:
         active = True
     elif active_text in _FALSE:
@@ -167,7 +167,7 @@ def parse_item_row(row: Mapping[str, str | None], tax_classes: frozenset[str]) -
     else:
         raise InvalidInput(f"active {active_text!r} must be true or false")
     codes: list[ItemCode] = []
-    barcodes = text("barcodes")
+    barcodes = values["barcodes"]
     raw_codes = [barcodes] if barcodes.isdigit() else CODE_SEPARATORS.split(barcodes)
     for raw_code in raw_codes:
         if not raw_code:
@@ -185,8 +185,8 @@ def parse_item_row(row: Mapping[str, str | None], tax_classes: frozenset[str]) -
         unit=unit,
         price=price,
         tax_class=tax_class,
-        category=text("category"),
-        brand=text("brand"),
+        category=values["category"],
+        brand=values["brand"],
         active=active,
         codes=tuple(codes),
     )
