@@ -7,7 +7,8 @@ import getpass
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from edge import devices_cli
@@ -26,8 +27,14 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(args.config or os.environ.get("STORENODE_CONFIG") or "store.toml")
 
 
-def _node(args: argparse.Namespace, init: bool = False) -> Node:
-    return build_node(_settings(args), init=init)
+@contextmanager
+def _node(args: argparse.Namespace, init: bool = False) -> Iterator[Node]:
+    """The store's node for one command, closed after it."""
+    node = build_node(_settings(args), init=init)
+    try:
+        yield node
+    finally:
+        node.close()
 
 
 def _read_pin(args: argparse.Namespace) -> str:
@@ -61,11 +68,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_catalog_import(args: argparse.Namespace) -> int:
     from edge.catalog import import_catalog
 
-    node = _node(args)
-    try:
+    with _node(args) as node:
         report = import_catalog(node.ledger, Path(args.file), encoding=args.encoding, max_bytes=args.max_bytes)
-    finally:
-        node.close()
     for error in report.errors[: args.show_errors]:
         print(f"{report.path}:{error.line}: {error.reason}", file=sys.stderr)
     if len(report.errors) > args.show_errors:
@@ -80,12 +84,8 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
 def cmd_ledger_verify(args: argparse.Namespace) -> int:
     from edge import journal
 
-    node = _node(args)
-    try:
-        with node.ledger.reader.connect() as conn:
-            report = journal.verify(conn)
-    finally:
-        node.close()
+    with _node(args) as node, node.ledger.reader.connect() as conn:
+        report = journal.verify(conn)
     if report.ok:
         print(f"ledger ok: {report.rows} journal row(s), chain intact up to seq {report.last_seq}")
         return 0
@@ -113,54 +113,39 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_promotions_load(args: argparse.Namespace) -> int:
     from edge.promotions import load_bundle_file
 
-    node = _node(args)
-    try:
+    with _node(args) as node:
         version, count = load_bundle_file(node.ledger, Path(args.file))
-    finally:
-        node.close()
     print(f"promotion bundle version {version} is active: {count} promotion(s)")
     return 0
 
 
 def cmd_operator_add(args: argparse.Namespace) -> int:
-    node = _node(args)
-    try:
+    with _node(args) as node:
         operator = node.operators.add(args.id, args.name, Role(args.role), _read_pin(args))
-    finally:
-        node.close()
     print(f"added {operator.role.value} {operator.id} ({operator.name})")
     return 0
 
 
 def cmd_operator_reset_pin(args: argparse.Namespace) -> int:
-    node = _node(args)
-    try:
+    with _node(args) as node:
         node.operators.reset_pin(args.id, _read_pin(args), by="cli")
-    finally:
-        node.close()
     print(f"PIN of operator {args.id} reset; any lock lifted")
     return 0
 
 
 def cmd_operator_lock(args: argparse.Namespace) -> int:
-    node = _node(args)
-    try:
+    with _node(args) as node:
         node.operators.lock(args.id, args.minutes, by="cli")
-    finally:
-        node.close()
     until = f"for {args.minutes} minutes" if args.minutes else "until a PIN reset"
     print(f"operator {args.id} locked {until}")
     return 0
 
 
 def cmd_operator_list(args: argparse.Namespace) -> int:
-    node = _node(args)
-    try:
+    with _node(args) as node:
         for operator in node.operators.list():
             state = "disabled" if operator.disabled else (f"locked until {operator.locked_until:%Y-%m-%d %H:%M} UTC" if operator.locked_until else "active")
             print(f"{operator.id:<8} {operator.role.value:<8} {state:<30} {operator.name}")
-    finally:
-        node.close()
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Column
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import String, TypeDecorator
 
@@ -34,3 +35,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return None if value is None else from_utc_text(value)
+
+
+def utc_column(nullable: bool = False) -> Column[datetime]:
+    """A table column holding an aware UTC datetime."""
+    return Column(UtcDateTime(), nullable=nullable)

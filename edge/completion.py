@@ -12,6 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from edge.checkout import load_sale, open_shift_on
 from edge.clock import to_utc_text, utc_now
+from edge.journal import jsonable
 from edge.ledger import Ledger, UnitOfWork
 from edge.sale_tables import RequestRow, SaleRow, StoredValueRow
 from edge.settings import Settings
@@ -68,10 +69,6 @@ def apply_stock(session: Session, deltas: dict[str, int], reason: str, ref: str,
     )
 
 
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
-
-
 class Completion:
     def __init__(self, ledger: Ledger, settings: Settings, print_hook: PrintHook | None = None) -> None:
         self._ledger = ledger
@@ -93,7 +90,7 @@ class Completion:
             sale.pull_events()
             totals, settlement = sale.totals(), sale.settlement()
             deltas = stock_deltas(sale, lambda sku: self._price_per_kg(uow.session, sku))
-            record = _jsonable({
+            record = jsonable({
                 "sale": sale.to_dict(),
                 "receipt_no": receipt_no,
                 "shift_id": shift_row.shift_id,

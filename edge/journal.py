@@ -32,6 +32,17 @@ class JournalEntry:
     hash: str
 
 
+def jsonable(value: Any) -> Any:
+    """Dataclass dumps made fit for a journal payload: datetimes as ISO text, tuples as lists."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
 def chain_hash(prev_hash: str, payload: bytes) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + payload).hexdigest()
 

@@ -7,14 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, text
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
-from edge.clock import UtcDateTime
-
-
-def _utc(nullable: bool = False) -> Column[datetime]:
-    return Column(UtcDateTime(), nullable=nullable)
+from edge.clock import utc_column
 
 
 class OpenSaleRow(SQLModel, table=True):
@@ -30,7 +26,7 @@ class OpenSaleRow(SQLModel, table=True):
     cashier_id: str = Field(max_length=16)
     version: int
     body: str  # pos.sale.Sale.to_dict() as JSON
-    updated_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=utc_column())
 
 
 class SaleRow(SQLModel, table=True):
@@ -43,7 +39,7 @@ class SaleRow(SQLModel, table=True):
     lane: int
     cashier_id: str = Field(max_length=16)
     shift_id: str = Field(max_length=64, index=True)
-    completed_at: datetime = Field(sa_column=_utc())
+    completed_at: datetime = Field(sa_column=utc_column())
     total: int
     tax: int
     body: str
@@ -56,7 +52,7 @@ class ReturnRow(SQLModel, table=True):
     sale_id: str | None = Field(default=None, max_length=64, index=True)
     total: int
     body: str  # pos.returns.Refund.to_dict()
-    at: datetime = Field(sa_column=_utc())
+    at: datetime = Field(sa_column=utc_column())
     journal_seq: int
 
 
@@ -71,8 +67,8 @@ class ShiftRow(SQLModel, table=True):
     lane: int = Field(index=True)
     cashier_id: str = Field(max_length=16)
     state: str = Field(max_length=16)
-    opened_at: datetime = Field(sa_column=_utc())
-    closed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    opened_at: datetime = Field(sa_column=utc_column())
+    closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     z_number: int | None = Field(default=None, unique=True)
     facts: str  # JSON list of pos.shift facts
 
@@ -93,7 +89,7 @@ class StockMovement(SQLModel, table=True):
     reason: str = Field(max_length=32)
     ref: str = Field(max_length=64)
     journal_seq: int
-    at: datetime = Field(sa_column=_utc())
+    at: datetime = Field(sa_column=utc_column())
 
 
 class RequestRow(SQLModel, table=True):
@@ -103,7 +99,7 @@ class RequestRow(SQLModel, table=True):
     request_id: str = Field(primary_key=True, max_length=64)
     kind: str = Field(max_length=32)
     ref: str = Field(max_length=64)
-    created_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 class StoredValueRow(SQLModel, table=True):
@@ -113,7 +109,7 @@ class StoredValueRow(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=40)
     kind: str = Field(max_length=16)
     balance: int
-    updated_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=utc_column())
 
 
 class PrintJobRow(SQLModel, table=True):
@@ -130,6 +126,6 @@ class PrintJobRow(SQLModel, table=True):
     attempts: int = 0
     reprint_of: int | None = None
     last_error: str = ""
-    next_attempt_at: datetime = Field(sa_column=_utc())
-    created_at: datetime = Field(sa_column=_utc())
-    printed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    next_attempt_at: datetime = Field(sa_column=utc_column())
+    created_at: datetime = Field(sa_column=utc_column())
+    printed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -10,24 +10,15 @@ from sqlmodel import Session, col, func, select
 
 from edge.checkout import open_shift_on
 from edge.clock import utc_now
+from edge.journal import jsonable
 from edge.ledger import Ledger, UnitOfWork
 from edge.sale_tables import OpenSaleRow, ShiftRow
 from pos.errors import Conflict, NotFound
 from pos.shift import CashMovementKind, Shift, ShiftFact, ShiftReport, fact_from_dict, fact_to_dict
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
 def report_dict(report: ShiftReport) -> dict[str, Any]:
-    result: dict[str, Any] = _jsonable(asdict(report))
+    result: dict[str, Any] = jsonable(asdict(report))
     return result
 
 
@@ -39,7 +30,7 @@ def save_fact(uow: UnitOfWork, row: ShiftRow, shift: Shift, fact: ShiftFact, kin
     """Store the shift's facts and journal the new one; returns the journal seq."""
     row.facts = json.dumps([fact_to_dict(f) for f in shift.facts], ensure_ascii=False)
     uow.session.add(row)
-    entry = uow.journal(kind, {"shift_id": row.shift_id, "lane": row.lane, **_jsonable(fact_to_dict(fact)), **extra})
+    entry = uow.journal(kind, {"shift_id": row.shift_id, "lane": row.lane, **jsonable(fact_to_dict(fact)), **extra})
     return entry.seq
 
 

@@ -10,14 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
-from edge.clock import UtcDateTime
-
-
-def _utc(nullable: bool = False) -> Column[datetime]:
-    return Column(UtcDateTime(), nullable=nullable)
+from edge.clock import utc_column
 
 
 class SyncInboxRow(SQLModel, table=True):
@@ -27,7 +22,7 @@ class SyncInboxRow(SQLModel, table=True):
     version: int
     outcome: str = Field(max_length=16)
     journal_seq: int
-    received_at: datetime = Field(sa_column=_utc())
+    received_at: datetime = Field(sa_column=utc_column())
 
 
 class PromotionBundleRow(SQLModel, table=True):
@@ -35,7 +30,7 @@ class PromotionBundleRow(SQLModel, table=True):
     version: int = Field(primary_key=True)
     msg_id: str = Field(max_length=64)
     body: str  # canonical JSON of the bundle as HQ signed it
-    applied_at: datetime = Field(sa_column=_utc())
+    applied_at: datetime = Field(sa_column=utc_column())
 
 
 class PriceChangeRow(SQLModel, table=True):
@@ -44,7 +39,7 @@ class PriceChangeRow(SQLModel, table=True):
     sku: str = Field(primary_key=True, max_length=40)
     version: int
     price: int
-    effective_at: datetime = Field(sa_column=_utc())
+    effective_at: datetime = Field(sa_column=utc_column())
     state: str = Field(max_length=16, index=True)  # pending, applied, superseded
 
 
@@ -53,4 +48,4 @@ class ItemSyncRow(SQLModel, table=True):
     sku: str = Field(primary_key=True, max_length=40)
     catalog_version: int = 0
     price_version: int = 0
-    price_effective_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    price_effective_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -5,14 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
-from edge.clock import UtcDateTime
-
-
-def _utc(nullable: bool = False) -> Column[datetime]:
-    return Column(UtcDateTime(), nullable=nullable)
+from edge.clock import utc_column
 
 
 class Journal(SQLModel, table=True):
@@ -20,7 +15,7 @@ class Journal(SQLModel, table=True):
 
     __tablename__ = "journal"
     seq: int = Field(primary_key=True)
-    at: datetime = Field(sa_column=_utc())
+    at: datetime = Field(sa_column=utc_column())
     kind: str = Field(max_length=64)
     payload: str  # canonical JSON of {"seq", "at", "kind", "data"}
     prev_hash: str = Field(max_length=64)
@@ -54,7 +49,7 @@ class ItemRow(SQLModel, table=True):
     category: str = Field(default="", index=True)
     brand: str = Field(default="", index=True)
     active: bool = True
-    updated_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=utc_column())
 
 
 class ItemCodeRow(SQLModel, table=True):
@@ -73,9 +68,9 @@ class OperatorRow(SQLModel, table=True):
     role: str = Field(max_length=16)
     pin_hash: str
     failed_attempts: int = 0
-    locked_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    locked_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     disabled: bool = False
-    created_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 class AuthToken(SQLModel, table=True):
@@ -85,7 +80,7 @@ class AuthToken(SQLModel, table=True):
     token_hash: str = Field(primary_key=True, max_length=64)
     operator_id: str = Field(foreign_key="operator.id", max_length=16, index=True)
     lane: int | None = None
-    created_at: datetime = Field(sa_column=_utc())
-    expires_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=utc_column())
+    expires_at: datetime = Field(sa_column=utc_column())
 
 
