@@ -223,6 +223,11 @@ class Checkout:
 
     def add_tender(self, sale_id: str, request: TenderRequest) -> Sale:
         def pay(sale: Sale, uow: UnitOfWork) -> None:
+            same = next((t for t in sale.tenders if t.tender_id == request.tender_id), None)
+            if same is not None:
+                if (same.kind, same.amount) != (request.kind, request.amount):
+                    raise Conflict(f"tender id {request.tender_id} is already a different payment on this sale")
+                return  # a retried request: the payment is already on the sale
             sale.add_tender(self._tender(uow.session, request), at=utc_now())
 
         return self._change(sale_id, pay, reprice=False)[0]
@@ -269,7 +274,7 @@ class Checkout:
             if sale.state in (SaleState.OPEN, SaleState.SUSPENDED):
                 if len(self._carts) >= MAX_CACHED_CARTS:
                     self._carts.clear()
-                self._carts[sale_id] = sale
+                self._carts[sale_id] = sale.copy()  # callers may read theirs while the next scan changes this one
         for listener in self.listeners:
             listener(sale)
         return sale, result

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, delete, select
 
 from edge.clock import utc_now
 from edge.errors import AuthError
-from edge.ledger import Ledger
+from edge.ledger import Ledger, UnitOfWork
 from edge.settings import SecuritySection
 from edge.tables import AuthToken, OperatorRow
 from pos.errors import Conflict, NotFound
@@ -102,6 +102,7 @@ class Operators:
             self._revoke_all(uow.session, operator_id)
             uow.journal("operator.pin_reset", {"operator_id": operator_id, "by": by})
             uow.commit()
+        self._forget(operator_id)
         return _public(row)
 
     def lock(self, operator_id: str, minutes: int | None = None, by: str | None = None) -> Operator:
@@ -116,6 +117,7 @@ class Operators:
             self._revoke_all(uow.session, operator_id)
             uow.journal("operator.locked", {"operator_id": operator_id, "minutes": minutes, "by": by})
             uow.commit()
+        self._forget(operator_id)
         return _public(row)
 
     def login(self, operator_id: str, pin: str, lane: int | None = None) -> LoginToken:
@@ -134,21 +136,14 @@ class Operators:
                     f"{row.locked_until:%H:%M} UTC; a manager can reset the PIN"
                 )
             if not self._verify(row.pin_hash, pin):
-                row.failed_attempts += 1
-                row.locked_until = lockout_until(
-                    row.failed_attempts, self._security.max_pin_attempts, now, self._security.lockout_minutes
-                )
-                if row.locked_until is not None:
-                    row.failed_attempts = 0
-                    uow.journal("operator.locked_out", {"operator_id": operator_id, "minutes": self._security.lockout_minutes})
-                uow.session.add(row)
+                self._count_failure(uow, row, now)
                 uow.commit()
                 if row.locked_until is not None:
                     raise AuthError(
                         f"wrong PIN: operator {operator_id} is now locked for {self._security.lockout_minutes} minutes"
                     )
-                left = self._security.max_pin_attempts - row.failed_attempts
-                raise AuthError(f"wrong operator id or PIN ({left} tries left before a lockout)")
+                # The same words as for an unknown id: the answer must not tell which ids exist.
+                raise AuthError("wrong operator id or PIN")
             row.failed_attempts, row.locked_until = 0, None
             token = secrets.token_urlsafe(32)
             expires = now + timedelta(minutes=self._security.token_ttl_minutes)
@@ -193,15 +188,41 @@ class Operators:
         return operator, lane
 
     def verify_pin(self, operator_id: str, pin: str, role: Role) -> Operator:
-        """A manager override: check id + PIN and role without creating a session."""
-        with self._ledger.read() as session:
-            row = session.get(OperatorRow, operator_id)
-        if row is None or row.disabled or not self._verify(row.pin_hash, pin):
-            raise AuthError("approval refused: wrong operator id or PIN")
-        operator = _public(row)
+        """A manager override: check id + PIN and role without creating a session.
+
+        Same rules as a login: wrong PINs count towards the lockout (an approval field is no
+        place to guess a manager's PIN), and a locked operator approves nothing."""
+        now = utc_now()
+        with self._ledger.unit_of_work() as uow:
+            row = uow.session.get(OperatorRow, operator_id)
+            if row is None:
+                self._verify(self._dummy_hash, pin)
+                raise AuthError("approval refused: wrong operator id or PIN")
+            if row.disabled or (row.locked_until is not None and row.locked_until > now):
+                raise AuthError(f"approval refused: operator {operator_id} is locked")
+            if not self._verify(row.pin_hash, pin):
+                self._count_failure(uow, row, now)
+                uow.commit()
+                raise AuthError("approval refused: wrong operator id or PIN")
+            operator = _public(row)
+            if row.failed_attempts:
+                row.failed_attempts = 0
+                uow.session.add(row)
+                uow.commit()
         if not operator.role.may(role):
             raise AuthError(f"approval refused: operator {operator_id} is not a {role.value}")
         return operator
+
+    def _count_failure(self, uow: UnitOfWork, row: OperatorRow, now: datetime) -> None:
+        """One more wrong PIN; the `max_pin_attempts`-th in a row locks the operator."""
+        row.failed_attempts += 1
+        row.locked_until = lockout_until(
+            row.failed_attempts, self._security.max_pin_attempts, now, self._security.lockout_minutes
+        )
+        if row.locked_until is not None:
+            row.failed_attempts = 0
+            uow.journal("operator.locked_out", {"operator_id": row.id, "minutes": self._security.lockout_minutes})
+        uow.session.add(row)
 
     def _verify(self, pin_hash: str, pin: str) -> bool:
         try:
@@ -218,6 +239,10 @@ class Operators:
 
     def _revoke_all(self, session: Session, operator_id: str) -> None:
         session.exec(delete(AuthToken).where(col(AuthToken.operator_id) == operator_id))
+
+    def _forget(self, operator_id: str) -> None:
+        """Drop cached sessions of an operator (after the revocation committed, so a
+        concurrent check cannot cache a token the ledger is about to delete)."""
         with self._cache_lock:
             for digest in [d for d, entry in self._cache.items() if entry[1].id == operator_id]:
                 del self._cache[digest]

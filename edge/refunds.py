@@ -17,7 +17,7 @@ from edge.ledger import Ledger, UnitOfWork
 from edge.sale_tables import ReturnRow, SaleRow, StoredValueRow
 from edge.settings import Settings
 from edge.shifts import load_shift, save_fact
-from pos.errors import InvalidInput, NotFound
+from pos.errors import Conflict, InvalidInput, NotFound
 from pos.returns import (
     Disposition,
     NoReceiptBasis,
@@ -68,6 +68,10 @@ class Returns:
         with self._ledger.unit_of_work() as uow:
             replay = self._replay(uow.session, return_id)
             if replay is not None:
+                asked = sorted((i.line_id, i.quantity, i.disposition.value) for i in items)
+                done = sorted((line.original_line_id, line.quantity, line.disposition.value) for line in replay.refund.lines)
+                if replay.refund.receipt_no != receipt_number_from_scan(receipt) or asked != done:
+                    raise Conflict(f"return id {return_id} was already used for a different return")
                 return replay
             row = self._sale(uow.session, receipt_number_from_scan(receipt))
             sale = Sale.from_dict(json.loads(row.body)["sale"])
@@ -87,6 +91,8 @@ class Returns:
         with self._ledger.unit_of_work() as uow:
             replay = self._replay(uow.session, return_id)
             if replay is not None:
+                if [(line.sku, line.quantity) for line in replay.refund.lines] != [(sku, quantity)]:
+                    raise Conflict(f"return id {return_id} was already used for a different return")
                 return replay
             item = catalog.item_record(catalog.get_item(uow.session.connection(), sku))
             refund = return_without_receipt(
@@ -116,11 +122,16 @@ class Returns:
         apply_stock(uow.session, stock_in, "return", refund.return_id, entry.seq)
         apply_stock(uow.session, damaged, "damaged", refund.return_id, entry.seq)
         for tender in refund.tenders:
-            if tender.kind in (TenderKind.GIFT_CARD, TenderKind.VOUCHER) and tender.reference:
-                card = uow.session.get(StoredValueRow, tender.reference)
-                if card is not None:
-                    card.balance += tender.amount
-                    uow.session.add(card)
+            if tender.kind in (TenderKind.GIFT_CARD, TenderKind.VOUCHER):
+                card = uow.session.get(StoredValueRow, tender.reference) if tender.reference else None
+                if card is None:
+                    # Never journal money paid out to a card that nothing credits.
+                    raise Conflict(
+                        f"this return would refund {tender.amount} to a {tender.kind.value} "
+                        f"{tender.reference or '(none given)'} the store does not know: refund another way"
+                    )
+                card.balance += tender.amount
+                uow.session.add(card)
         shift = load_shift(shift_row)
         fact = shift.record_return(refund)
         save_fact(uow, shift_row, shift, fact, "shift.return_recorded", return_id=refund.return_id)

@@ -7,6 +7,7 @@ version bump with its event live here so each command stays a few lines.
 
 from __future__ import annotations
 
+import copy
 import enum
 from collections.abc import Mapping
 from datetime import datetime
@@ -84,6 +85,13 @@ class SaleCart:
         return events
 
     # -- persistence -----------------------------------------------------------------------
+
+    def copy(self) -> Self:
+        """An independent cart with the same contents (lines and tenders are immutable)."""
+        twin = copy.copy(self)
+        twin.lines, twin.tenders, twin.discounts = list(self.lines), list(self.tenders), dict(self.discounts)
+        twin._events = []
+        return twin
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able snapshot of the whole cart (pending events are not part of it)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from edge.errors import AuthError, Forbidden, LedgerError, NodeError
 from pos.errors import Conflict, InvalidInput, NotAllowed, NotFound, PosError
@@ -44,6 +45,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NodeError)
     async def _node_error(_request: Request, exc: NodeError) -> JSONResponse:
         return JSONResponse(_body("node_error", exc.message), status_code=400)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(_request: Request, exc: OperationalError) -> JSONResponse:
+        if "database is locked" in str(exc.orig):
+            return JSONResponse(
+                _body("ledger_busy", "the ledger is busy (a long import or backup?): nothing was changed, try again"),
+                status_code=503, headers={"Retry-After": "1"},
+            )
+        raise exc
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -79,7 +79,7 @@ def test_five_wrong_pins_lock_the_operator_and_a_reset_unlocks(client: TestClien
         response = client.post("/api/v1/auth/login", json={"operator_id": "101", "pin": "0000"})
         assert response.status_code == 401
         messages.append(response.json()["message"])
-    assert "4 tries left" in messages[0] and "now locked for 15 minutes" in messages[4]
+    assert messages[0] == "wrong operator id or PIN" and "now locked for 15 minutes" in messages[4]
     locked = client.post("/api/v1/auth/login", json={"operator_id": "101", "pin": "1357"})
     assert locked.status_code == 401 and "locked" in locked.json()["message"]
     manager = login(client, "100", "9753")
@@ -92,7 +92,26 @@ def test_five_wrong_pins_lock_the_operator_and_a_reset_unlocks(client: TestClien
 
 def test_unknown_operator_and_wrong_pin_look_the_same(client: TestClient, staff: Node) -> None:
     unknown = client.post("/api/v1/auth/login", json={"operator_id": "999", "pin": "1357"})
-    assert unknown.status_code == 401 and unknown.json()["message"] == "wrong operator id or PIN"
+    wrong = client.post("/api/v1/auth/login", json={"operator_id": "101", "pin": "2468"})
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.json()["message"] == wrong.json()["message"] == "wrong operator id or PIN"
+
+
+def test_guessing_a_manager_pin_in_approvals_locks_the_manager(client: TestClient, staff: Node) -> None:
+    import uuid
+
+    cashier = login(client, "101", "1357")
+    client.post("/api/v1/lanes/1/shift", headers=cashier, json={"shift_id": str(uuid.uuid4()), "float_amount": 0})
+    sale_id = str(uuid.uuid4())
+    client.post("/api/v1/sales", headers=cashier, json={"sale_id": sale_id, "lane": 1})
+    for _ in range(5):
+        refused = client.post(f"/api/v1/sales/{sale_id}/cancel", headers=cashier,
+                              json={"approval": {"manager_id": "100", "pin": "0000"}})
+        assert refused.status_code == 401
+    right_pin = client.post(f"/api/v1/sales/{sale_id}/cancel", headers=cashier,
+                            json={"approval": {"manager_id": "100", "pin": "9753"}})
+    assert right_pin.status_code == 401 and "locked" in right_pin.json()["message"]
+    assert client.post("/api/v1/auth/login", json={"operator_id": "100", "pin": "9753"}).status_code == 401
 
 
 def test_validation_errors_are_422_naming_the_field(client: TestClient, staff: Node) -> None:

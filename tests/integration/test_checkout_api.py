@@ -184,6 +184,9 @@ def test_returns_with_receipt_prorate_and_never_exceed_what_was_sold(lane: Lane,
     replay = lane.call("POST", "/returns", 201, return_id=rid, lane=1, receipt=receipt_no,
                        lines=[{"line_id": 1, "quantity": 1, "disposition": "damaged"}])
     assert replay["replayed"] and replay["journal_seq"] == damaged["journal_seq"]
+    reused = lane.call("POST", "/returns", 409, return_id=rid, lane=1, receipt=receipt_no,
+                       lines=[{"line_id": 1, "quantity": 1, "disposition": "restock"}])
+    assert "already used for a different return" in reused["message"]
     assert stock(node, "COLA") == -3 + 2  # two restocked, one written off as damaged
 
 
@@ -225,3 +228,24 @@ def test_one_open_cart_per_lane_and_a_retried_open_finds_the_first(lane: Lane) -
     assert again["sale_id"] == first["sale_id"]
     busy = lane.call("POST", "/sales", 409, sale_id=new_id(), lane=1)
     assert "lane 1 already has an open sale" in busy["message"]
+
+
+def test_a_retried_tender_is_taken_once_and_a_reused_tender_id_is_refused(lane: Lane) -> None:
+    lane.open_sale()
+    lane.add(code=COLA)
+    tender_id = new_id()
+    body = {"tender_id": tender_id, "kind": "card", "amount": 200, "currency": "CNY", "reference": "RRN 5"}
+    lane.call("POST", f"/sales/{lane.sale_id}/tenders", 200, **body)
+    again = lane.call("POST", f"/sales/{lane.sale_id}/tenders", 200, **body)
+    assert [t["amount"] for t in again["tenders"]] == [200]
+    other = lane.call("POST", f"/sales/{lane.sale_id}/tenders", 409, **{**body, "amount": 100})
+    assert "already a different payment" in other["message"]
+
+
+def test_voiding_cash_needs_a_manager_so_a_paid_sale_cannot_be_taken_apart(lane: Lane) -> None:
+    lane.open_sale()
+    lane.add(code=COLA)
+    sale = lane.pay("cash", 500)
+    tender_id = sale["tenders"][0]["tender_id"]
+    refused = lane.call("POST", f"/sales/{lane.sale_id}/tenders/{tender_id}/void", 403)
+    assert "needs a manager" in refused["message"]

@@ -232,7 +232,9 @@ def test_suspend_resume_cancel() -> None:
         sale.suspend(at=T0)
     with pytest.raises(Conflict, match="payments"):
         sale.cancel(at=T0)
-    sale.void_tender("t", at=T0)
+    with pytest.raises(NotAllowed, match="voiding the cash payment needs a manager"):
+        sale.void_tender("t", at=T0)
+    sale.void_tender("t", at=T0, manager_id="M1")
     sale.cancel(at=T0, manager_id="M1")
     assert sale.state is SaleState.CANCELLED
     with pytest.raises(Conflict, match="already cancelled"):
