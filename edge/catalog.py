@@ -253,16 +253,18 @@ def _import_catalog(
     seen_skus: dict[str, int] = {}
     batch: list[tuple[int, ItemRecord]] = []
     with path.open("r", encoding=encoding, errors="surrogateescape", newline="") as handle:
-        reader = csv.DictReader(handle, restkey="__extra__")
+        # csv.reader rather than DictReader: its rows are built in C, a million times.
+        reader = csv.reader(handle)
         try:
-            _check_header(reader.fieldnames, path)
+            header = next(reader, None)
         except csv.Error as err:
             raise CatalogFileError(f"{path}: header is not CSV: {err}") from err
-        reader.fieldnames = [name.strip() for name in reader.fieldnames or ()]
-        line = 1
+        _check_header(header, path)
+        names = [name.strip() for name in header or ()]
+        line = reader.line_num
         while True:
             try:
-                row = next(reader)
+                fields = next(reader)
             except StopIteration:
                 break
             except csv.Error as err:
@@ -270,10 +272,14 @@ def _import_catalog(
                 report.errors.append(RowError(reader.line_num, f"not valid CSV: {err}"))
                 line = reader.line_num
                 continue
-            report.rows += 1
             line_start = line + 1
             line = reader.line_num
-            record = _validate_row(row, line_start, tax_classes, seen_skus, claimed_codes, report)
+            if not fields:
+                continue  # a blank line
+            report.rows += 1
+            extra = len(fields) - len(names)
+            row = dict(zip(names, fields, strict=False))
+            record = _validate_row(row, extra, line_start, tax_classes, seen_skus, claimed_codes, report)
             if record is not None:
                 digest.update(record.sku.encode())
                 batch.append((line_start, record))
@@ -286,7 +292,8 @@ def _import_catalog(
 
 
 def _validate_row(
-    row: dict[str | Any, Any],
+    row: dict[str, str],
+    extra: int,
     line: int,
     tax_classes: frozenset[str],
     seen_skus: dict[str, int],
@@ -296,10 +303,10 @@ def _validate_row(
     def fail(reason: str) -> None:
         report.errors.append(RowError(line, reason))
 
-    if row.get("__extra__"):
-        fail(f"{len(row['__extra__'])} more field(s) than the header has columns")
+    if extra > 0:
+        fail(f"{extra} more field(s) than the header has columns")
         return None
-    if any(value is None for value in row.values()):
+    if extra < 0:
         fail("fewer fields than the header has columns")
         return None
     try:

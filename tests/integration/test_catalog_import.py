@@ -89,6 +89,7 @@ def test_malformed_csv_lines_are_reported(node: Node, tmp_path: Path) -> None:
         "S1,Apple,each,100,VAT13\n"
         "S2,Pear,each\n"
         "S3,Plum,each,100,VAT13,extra\n"
+        "\n"
         'S4,"Kiwi, green",each,100,VAT13\n',
         encoding="utf-8",
     )
@@ -96,6 +97,7 @@ def test_malformed_csv_lines_are_reported(node: Node, tmp_path: Path) -> None:
     reasons = {error.line: error.reason for error in report.errors}
     assert "fewer fields" in reasons[3] and "more field" in reasons[4]
     assert report.created == 2 and _item(node, "S4").name_en == "Kiwi, green"
+    assert report.rows == 4  # the blank line 5 is no row
 
 
 def test_non_utf8_rows_are_reported_and_gb18030_files_import_with_the_option(node: Node, tmp_path: Path) -> None:
