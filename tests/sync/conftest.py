@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from sync.hq.serve import Collector
+from sync.hq.settings import HqSettings
 from sync.signing import generate_private_key, public_key_text
 from tests.sync.parts import Broker, KeyFixture, Postgres, pg_bin
 
@@ -47,3 +49,12 @@ def postgres_cluster() -> Iterator[Postgres]:
 @pytest.fixture
 def postgres_url(postgres_cluster: Postgres) -> str:
     return postgres_cluster.new_database()
+
+
+@pytest.fixture
+def hq(broker: Broker, hq_key: KeyFixture, tmp_path: Path) -> Iterator[Collector]:
+    """One `hq serve` collector on the test's broker, with a SQLite database."""
+    settings = HqSettings(db=str(tmp_path / "hq.db"), broker_port=broker.port, key=hq_key[0])
+    collector = Collector(settings, name="t1", republish_seconds=1.0).start()
+    yield collector
+    collector.stop()

@@ -20,7 +20,6 @@ from edge.bootstrap import Node
 from edge.sync_bridge import LedgerJournal, start_store_sync
 from sync.hq.db import hq_refusal, hq_sales_day
 from sync.hq.serve import Collector
-from sync.hq.settings import HqSettings
 from sync.hq.status import journal_of
 from sync.publisher import encode_batch
 from sync.signing import sign
@@ -38,14 +37,6 @@ from tests.sync.support import (
 )
 
 TOPICS = StoreTopics("default", "S1")
-
-
-@pytest.fixture
-def hq(broker: Broker, hq_key: KeyFixture, tmp_path: Path) -> Iterator[Collector]:
-    settings = HqSettings(db=str(tmp_path / "hq.db"), broker_port=broker.port, key=hq_key[0])
-    collector = Collector(settings, name="t1", republish_seconds=1.0).start()
-    yield collector
-    collector.stop()
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from edge.sync_bridge import start_store_sync
 from sync.hq.db import open_database
 from sync.hq.push import queue_message
 from sync.hq.serve import Collector
-from sync.hq.settings import HqSettings
 from sync.hq.status import journal_of
 from tests.sync.parts import Broker, KeyFixture, wait_until
 from tests.sync.support import (
@@ -35,14 +34,6 @@ from tests.sync.support import (
     spawn_store,
     store_config,
 )
-
-
-@pytest.fixture
-def hq(broker: Broker, hq_key: KeyFixture, tmp_path: Path) -> Iterator[Collector]:
-    settings = HqSettings(db=str(tmp_path / "hq.db"), broker_port=broker.port, key=hq_key[0])
-    collector = Collector(settings, name="t1", republish_seconds=1.0).start()
-    yield collector
-    collector.stop()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from edge.bootstrap import Node
 from edge.sync_bridge import active_promotion_bundle, start_store_sync
 from sync.hq.db import hq_sales_day, hq_store, open_database
 from sync.hq.serve import Collector
-from sync.hq.settings import HqSettings
 from sync.hq.status import store_reports
 from tests.sync.parts import Broker, KeyFixture, wait_until
 from tests.sync.support import (
@@ -28,14 +27,6 @@ from tests.sync.support import (
     sell,
     store_version,
 )
-
-
-@pytest.fixture
-def hq(broker: Broker, hq_key: KeyFixture, tmp_path: Path) -> Iterator[Collector]:
-    settings = HqSettings(db=str(tmp_path / "hq.db"), broker_port=broker.port, key=hq_key[0])
-    collector = Collector(settings, name="t1", republish_seconds=1.0).start()
-    yield collector
-    collector.stop()
 
 
 @pytest.fixture
