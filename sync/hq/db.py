@@ -130,7 +130,10 @@ def open_database(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")  # one writer at a time, no upgrade deadlocks
+            # Writers: one at a time, no upgrade deadlocks. Readers (`reading`): a deferred
+            # snapshot that never waits for `hq serve`'s writes (WAL).
+            reader = conn.get_execution_options().get("hq_read", False)
+            conn.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
 
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
@@ -138,6 +141,11 @@ def open_database(url: str) -> Engine:
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(774411)")
         metadata.create_all(conn)
     return engine
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for queries only: on SQLite it does not take the write lock."""
+    return engine.connect().execution_options(hq_read=True)
 
 
 def upsert(conn: Connection, table: Table) -> Any:

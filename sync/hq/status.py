@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from sync.hq.db import hq_event, hq_refusal, hq_stock, hq_store, hq_store_version
+from sync.hq.db import hq_event, hq_refusal, hq_stock, hq_store, hq_store_version, reading
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class StoreReport:
 
 
 def store_reports(engine: Engine) -> list[StoreReport]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         versions: dict[str, dict[str, int]] = {}
         for store, kind, version in conn.execute(select(hq_store_version)):
             versions.setdefault(store, {})[kind] = int(version)
@@ -59,11 +59,11 @@ def format_reports(reports: list[StoreReport], as_json: bool = False) -> str:
 
 def stock_of(engine: Engine, store: str) -> dict[str, int]:
     """HQ's view of a store's on-hand stock (items never moved are absent)."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return {r[0]: int(r[1]) for r in conn.execute(select(hq_stock.c.sku, hq_stock.c.on_hand).where(hq_stock.c.store == store))}
 
 
 def journal_of(engine: Engine, store: str) -> dict[int, str]:
     """seq -> hash of every event HQ holds for a store."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return {int(r[0]): str(r[1]) for r in conn.execute(select(hq_event.c.seq, hq_event.c.hash).where(hq_event.c.store == store))}

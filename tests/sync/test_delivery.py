@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from edge.bootstrap import Node
 from edge.sync_bridge import LedgerJournal, start_store_sync
-from sync.hq.db import hq_refusal, hq_sales_day
+from sync.hq.db import hq_refusal, hq_sales_day, reading
 from sync.hq.serve import Collector
 from sync.hq.status import journal_of
 from sync.publisher import encode_batch
@@ -89,7 +89,7 @@ def test_duplicate_out_of_order_and_gapped_delivery_store_each_row_once(hq: Coll
     finally:
         raw.close()
     assert converged(hq.engine, "S1", store.ledger)
-    with hq.engine.connect() as conn:
+    with reading(hq.engine) as conn:
         assert conn.execute(select(hq_sales_day.c.sales)).scalar_one() == 199  # each sale projected once
 
 
@@ -121,9 +121,10 @@ def test_bad_signature_replay_malformed_oversized_expired_are_refused_and_report
         wait_until(lambda: store_version(node.ledger) == 1, 20, "v1")
         push(hq, key, "promotions", bundle(2))
         wait_until(lambda: store_version(node.ledger) == 2, 20, "v2")
-        v1_envelope = hq.engine.connect().exec_driver_sql(
-            "SELECT envelope FROM hq_outbox WHERE msg_id = ?", (first["msg_id"],)
-        ).scalar_one()
+        with reading(hq.engine) as conn:  # closed at once: an open transaction would hold HQ's lock
+            v1_envelope = conn.exec_driver_sql(
+                "SELECT envelope FROM hq_outbox WHERE msg_id = ?", (first["msg_id"],)
+            ).scalar_one()
         topic = all_inbox("default", "promotions")
         attacker = Ed25519PrivateKey.generate()
         tampered = json.loads(sign(key, _message(3)))
@@ -147,7 +148,7 @@ def test_bad_signature_replay_malformed_oversized_expired_are_refused_and_report
         assert len(journal_kinds(node.ledger, "promotions.applied")) == 2
 
         def hq_reasons() -> list[str]:
-            with hq.engine.connect() as conn:
+            with reading(hq.engine) as conn:
                 return [r[0] for r in conn.execute(select(hq_refusal.c.reason).order_by(hq_refusal.c.seq))]
 
         wait_until(lambda: hq_reasons() == expected, 20, "HQ to hold every refusal report")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from edge.bootstrap import Node
 from edge.sync_bridge import active_promotion_bundle, start_store_sync
-from sync.hq.db import hq_sales_day, hq_store, open_database
+from sync.hq.db import hq_sales_day, hq_store, open_database, reading
 from sync.hq.serve import Collector
 from sync.hq.status import store_reports
 from tests.sync.parts import Broker, KeyFixture, wait_until
@@ -53,7 +53,7 @@ def test_the_journal_reaches_hq_exactly_once_and_is_acked(hq: Collector, store: 
     with store.ledger.reader.connect() as conn:
         saved = conn.exec_driver_sql("SELECT value FROM node_state WHERE key = 'sync.acked_seq'").scalar_one()
     assert int(saved) == store.ledger.last_seq()
-    with hq.engine.connect() as conn:
+    with reading(hq.engine) as conn:
         day = conn.execute(select(hq_sales_day.c.sales, hq_sales_day.c.amount)).one()
     assert day.sales == 320
     assert day.amount == sum(500 * (2 + n % 3) for n in range(320))
@@ -64,7 +64,7 @@ def test_presence_is_retained_with_heartbeat_figures_and_offline_on_stop(hq: Col
     handle = start_store_sync(store)
 
     def online() -> bool:
-        with hq.engine.connect() as conn:
+        with reading(hq.engine) as conn:
             row = conn.execute(select(hq_store.c.state, hq_store.c.status).where(hq_store.c.store == "S1")).first()
         return row is not None and row.state == "online" and json.loads(row.status)["acked_seq"] == 1
 
