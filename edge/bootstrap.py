@@ -59,7 +59,8 @@ def build_node(settings: Settings, *, init: bool = False) -> Node:
     print_queue = PrintQueue(ledger, settings)
     promotions = StorePromotions(settings, LedgerBundles(ledger), known_sku=_known_sku(ledger))
     checkout, events = Checkout(ledger, settings, repricer=promotions), EventHub()
-    shifts, returns = ObservedShifts(ledger), ObservedReturns(ledger, settings)
+    shifts = ObservedShifts(ledger, print_hook=print_queue.report_hook)
+    returns = ObservedReturns(ledger, settings, print_hook=print_queue.return_slip_hook)
     node = Node(
         settings=settings,
         ledger=ledger,
@@ -89,12 +90,13 @@ def _known_sku(ledger: Ledger) -> Callable[[str], bool]:
 
 
 def _devices_follow_the_lanes(node: Node, shifts: ObservedShifts, returns: ObservedReturns) -> None:
-    """Receipts, slips and Z reports are queued; the display and the drawer follow the sale."""
+    """Receipts, slips and reports are queued with their facts (the queue wakes after the commit);
+    the display and the drawer follow the sale."""
     node.checkout.listeners.append(node.lanes.sale_changed)
     node.completion.listeners.extend([node.print_queue.after_completion, node.lanes.sale_completed])
     shifts.no_sale_listeners.append(node.lanes.no_sale)
-    shifts.closed_listeners.append(node.print_queue.print_z_report)
-    returns.listeners.append(node.lanes.return_completed)
+    shifts.closed_listeners.append(lambda *_: node.print_queue.wake())
+    returns.listeners.extend([lambda *_: node.print_queue.wake(), node.lanes.return_completed])
 
 
 def _publish_lane_events(node: Node) -> None:

@@ -1,5 +1,6 @@
 """Shifts and returns that tell listeners what happened, so the lane's devices can follow:
-a no-sale opens the drawer, a return prints its slip, a closed shift prints its Z report.
+a no-sale opens the drawer, a cash refund too; the print queue wakes for a return's slip or a
+closed shift's Z report (their jobs are written in the fact's own transaction, by the print hooks).
 
 Listeners run after the fact is committed; a listener's failure is logged, never raised to
 the cashier (the fact stands, the device is a side effect).

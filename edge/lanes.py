@@ -398,8 +398,7 @@ class Lanes:
             self.open_drawer(lane, f"no sale: {reason}")
 
     def return_completed(self, lane: int, result: ReturnResult) -> None:
-        """Returns listener: the slip prints; a cash refund opens the drawer."""
-        self.print_queue.print_return_slip(lane, result.refund)
+        """Returns listener: a cash refund opens the drawer (the slip was queued with the return)."""
         if lane in self.lanes and any(t.kind is TenderKind.CASH for t in result.refund.tenders):
             self.open_drawer(lane, f"cash refund {result.refund.return_id}")
 

@@ -1,5 +1,5 @@
 """What the node prints, as `pos.receipt` documents: a completed sale's receipt, a return slip,
-a shift's Z report. Built from what the ledger recorded, with the store's header, language and
+a shift's X or Z report. Built from what the ledger recorded, with the store's header, language and
 local time from settings."""
 
 from __future__ import annotations
@@ -111,8 +111,8 @@ class DocumentBuilder:
             language=self.language, currency=refund.currency, currency_exponent=self.exponent,
         )
 
-    def z_report(self, report: ShiftReport, facts: Sequence[ShiftFact]) -> doc.ShiftReport:
-        """The Z report printed when a shift closes."""
+    def shift_report(self, report: ShiftReport, facts: Sequence[ShiftFact]) -> doc.ShiftReport:
+        """The Z report printed when a shift closes, or an X report (the shift so far) when asked."""
         counts: dict[TenderKind, int] = {}
         for fact in facts:
             if isinstance(fact, SaleRecorded | ReturnRecorded):

@@ -1,7 +1,9 @@
 """The print queue on the ledger: a print job is a `print_job` row first and printer bytes second.
 
-A receipt's job is written in the sale's own completing transaction (`print_hook`), so a sale
-never waits for paper and never loses its receipt. The spooler (`devices.spooler`) sends due
+A receipt's job is written in the sale's own completing transaction (`print_hook`), a return
+slip's in the return's (`return_slip_hook`), a Z report's in the closing shift's and an X
+report's with the journal row saying who printed it (`report_hook`): a sale never waits for
+paper, and no crash between a fact and its job can lose the paper. The spooler (`devices.spooler`) sends due
 jobs oldest first per printer and retries failures with backoff. States of a row:
 
   pending   waiting for its printer (or for its next attempt after a failure)
@@ -40,7 +42,8 @@ if TYPE_CHECKING:  # the spooler renders with python-escpos: loaded when printin
     from devices.spooler import PrinterPort, PrintJob, Spooler
 
 log = logging.getLogger(__name__)
-RECEIPT, COPY, RETURN_SLIP, Z_REPORT = "receipt", "receipt.copy", "return_slip", "z_report"
+RECEIPT, COPY, RETURN_SLIP = "receipt", "receipt.copy", "return_slip"
+X_REPORT, Z_REPORT = "x_report", "z_report"
 INTERRUPTED = "the node stopped while this job was being sent: look at the paper, reprint it if it is missing"
 
 
@@ -171,22 +174,22 @@ class PrintQueue:
     def after_completion(self, _done: Completed) -> None:
         self.wake()
 
-    def print_return_slip(self, lane: int, refund: Refund) -> None:
-        self._add_once(lane, RETURN_SLIP, refund.return_id, lambda: self.documents.return_slip(refund, lane))
-
-    def print_z_report(self, lane: int, report: ShiftReport, facts: Sequence[ShiftFact]) -> None:
-        self._add_once(lane, Z_REPORT, report.shift_id, lambda: self.documents.z_report(report, facts))
-
-    def _add_once(self, lane: int, kind: str, ref: str, build: Callable[[], Document]) -> None:
+    def return_slip_hook(self, uow: UnitOfWork, refund: Refund, lane: int) -> None:
+        """`Returns`' hook: the return slip's job, in the return's transaction."""
         printer = self.receipt_printer(lane)
-        if printer is None:
-            return
-        with self._ledger.unit_of_work() as uow:
-            seen = uow.session.exec(select(PrintJobRow).where(PrintJobRow.kind == kind, PrintJobRow.ref == ref)).first()
-            if seen is None:
-                self._add(uow.session, lane, printer, kind, ref, build)
-                uow.commit()
-        self.wake()
+        if printer is not None:
+            self._add(uow.session, lane, printer, RETURN_SLIP, refund.return_id,
+                      lambda: self.documents.return_slip(refund, lane))
+
+    def report_hook(self, uow: UnitOfWork, lane: int, report: ShiftReport, facts: Sequence[ShiftFact]) -> None:
+        """`Shifts`' hook: a closing shift's Z report, or an asked-for X report, in the shift's transaction.
+        An X report is printed only when asked, so a lane without a printer refuses it."""
+        printer = self.receipt_printer(lane)
+        kind = X_REPORT if report.z_number is None else Z_REPORT
+        if printer is None and kind == X_REPORT:
+            raise Conflict(f"lane {lane} has no receipt printer to print the X report on")
+        if printer is not None:
+            self._add(uow.session, lane, printer, kind, report.shift_id, lambda: self.documents.shift_report(report, facts))
 
     @staticmethod
     def _add(session: Session, lane: int, printer: str, kind: str, ref: str, build: Callable[[], Document],

@@ -4,7 +4,7 @@ without one (manager, store policy); refunds to the original tenders; stock by d
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
@@ -31,6 +31,8 @@ from pos.returns import (
 from pos.sale import Sale
 from pos.tender import TenderKind
 
+SlipPrintHook = Callable[[UnitOfWork, Refund, int], None]  # uow, refund, lane
+
 
 @dataclass(frozen=True)
 class ReturnResult:
@@ -46,9 +48,10 @@ def receipt_number_from_scan(text: str) -> str:
 
 
 class Returns:
-    def __init__(self, ledger: Ledger, settings: Settings) -> None:
+    def __init__(self, ledger: Ledger, settings: Settings, print_hook: SlipPrintHook | None = None) -> None:
         self._ledger = ledger
         self._settings = settings
+        self.print_hook = print_hook  # queues the return slip's print job inside the return's transaction
         self._policy = NoReceiptPolicy(
             NoReceiptBasis(settings.returns.no_receipt_basis),
             settings.returns.no_receipt_days,
@@ -139,6 +142,8 @@ class Returns:
             return_id=refund.return_id, sale_id=refund.sale_id, total=refund.total,
             body=json.dumps(refund.to_dict(), default=str, ensure_ascii=False), at=refund.at, journal_seq=entry.seq,
         ))
+        if self.print_hook is not None:
+            self.print_hook(uow, refund, lane)
         return entry.seq
 
     @staticmethod

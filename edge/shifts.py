@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -15,6 +16,8 @@ from edge.ledger import Ledger, UnitOfWork
 from edge.sale_tables import OpenSaleRow, ShiftRow
 from pos.errors import Conflict, NotFound
 from pos.shift import CashMovementKind, Shift, ShiftFact, ShiftReport, fact_from_dict, fact_to_dict
+
+ReportPrintHook = Callable[[UnitOfWork, int, ShiftReport, Sequence[ShiftFact]], None]  # uow, lane, report, facts
 
 
 def report_dict(report: ShiftReport) -> dict[str, Any]:
@@ -35,8 +38,9 @@ def save_fact(uow: UnitOfWork, row: ShiftRow, shift: Shift, fact: ShiftFact, kin
 
 
 class Shifts:
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, print_hook: ReportPrintHook | None = None) -> None:
         self._ledger = ledger
+        self.print_hook = print_hook  # queues a report's print job inside the transaction that makes it
 
     def current(self, lane: int) -> tuple[ShiftRow, Shift]:
         with self._ledger.read() as session:
@@ -80,6 +84,22 @@ class Shifts:
         _, shift = self.current(lane)
         return shift.x_report(as_of=utc_now())
 
+    def print_x_report(self, lane: int, operator_id: str) -> ShiftReport:
+        """The shift so far on paper: its print job and the journal row of who printed it, together."""
+        if self.print_hook is None:
+            raise Conflict("this node prints nothing: no print queue is configured")
+        with self._ledger.unit_of_work() as uow:
+            row = open_shift_on(uow.session, lane)
+            shift = load_shift(row)
+            report = shift.x_report(as_of=utc_now())
+            uow.journal("shift.x_report_printed", jsonable({
+                "shift_id": row.shift_id, "lane": lane, "operator_id": operator_id, "at": report.as_of,
+                "x_report": report_dict(report),
+            }))
+            self.print_hook(uow, lane, report, shift.facts)
+            uow.commit()
+        return report
+
     def close(self, lane: int, counted_cash: int) -> ShiftReport:
         """Close with counted cash: the Z report, numbered gap-free across the store."""
         with self._ledger.unit_of_work() as uow:
@@ -93,6 +113,8 @@ class Shifts:
             report = shift.z_report(z_number=z_number)
             row.state, row.closed_at, row.z_number = "closed", fact.at, z_number
             save_fact(uow, row, shift, fact, "shift.closed", z_report=report_dict(report))
+            if self.print_hook is not None:
+                self.print_hook(uow, lane, report, shift.facts)
             uow.commit()
         return report
 

@@ -1,0 +1,121 @@
+"""Return slips and Z reports: each print job is written in the same transaction as the fact it
+prints, so no crash between the two can lose the paper, and a failed fact leaves no job behind."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from devices.simulator import Simulator
+from edge.bootstrap import Node
+from edge.sale_tables import PrintJobRow, ReturnRow
+from pos.receipt import ReportKind, ReturnSlip, ShiftReport, document_from_dict
+from pos.returns import ReturnItem
+from tests.support.lane import new_id
+from tests.support.lane_devices import COLA, LaneRig, running_lane, write_lane_store
+
+FLOAT = 20000
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[Simulator]:
+    with Simulator(tmp_path / "sim") as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def rig(tmp_path: Path, sim: Simulator) -> Iterator[LaneRig]:
+    config = write_lane_store(tmp_path / "store", sim, language="en")
+    config.write_text(config.read_text(encoding="utf-8") + "\n[[lanes]]\nid = 2\n", encoding="utf-8")  # no printer
+    with running_lane(config) as lane_rig:
+        yield lane_rig
+
+
+def sell_two_colas(rig: LaneRig) -> str:
+    rig.lane.open_sale()
+    rig.lane.add(code=COLA, quantity=2)
+    rig.lane.pay("cash", 600)
+    return str(rig.lane.complete()["receipt_no"])
+
+
+def jobs(node: Node, kind: str) -> list[PrintJobRow]:
+    with node.ledger.read() as session:
+        return list(session.exec(select(PrintJobRow).where(PrintJobRow.kind == kind)).all())
+
+
+def journal(node: Node, kind: str) -> list[dict[str, object]]:
+    with node.ledger.reader.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT payload FROM journal WHERE kind = ? ORDER BY seq", (kind,))
+        return [json.loads(row[0])["data"] for row in rows]
+
+
+def refuse_print_jobs(node: Node) -> None:
+    """The print_job table refuses every row, as a full disk would: the fact must fail with it."""
+    with node.ledger.writer.begin() as conn:
+        conn.exec_driver_sql("CREATE TRIGGER no_room BEFORE INSERT ON print_job "
+                             "BEGIN SELECT RAISE(ABORT, 'no room for print jobs'); END")
+
+
+def allow_print_jobs(node: Node) -> None:
+    with node.ledger.writer.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER no_room")
+
+
+def test_the_slip_and_the_z_report_jobs_come_with_the_return_and_the_close(rig: LaneRig, sim: Simulator) -> None:
+    # Nothing after the commit may queue them: the jobs must already be part of the facts.
+    rig.node.returns.listeners.clear()
+    rig.node.shifts.closed_listeners.clear()
+    receipt_no = sell_two_colas(rig)
+    return_id = new_id()
+    rig.lane.call("POST", "/returns", 201, return_id=return_id, lane=1, receipt=receipt_no,
+                  lines=[{"line_id": 1, "quantity": 1}], approval={"manager_id": "100", "pin": "9753"})
+    (slip_job,) = jobs(rig.node, "return_slip")
+    slip = document_from_dict(json.loads(slip_job.document))
+    assert isinstance(slip, ReturnSlip) and slip_job.ref == return_id and slip_job.printer == "lane1"
+    assert slip.original_receipt_no == receipt_no and slip.total == 300
+    assert [line.name_en for line in slip.lines] == ["Cola 330ml"]
+
+    shift_id = rig.lane.call("GET", "/lanes/1/shift")["shift_id"]
+    z = rig.lane.call("POST", "/lanes/1/shift/close", 200, counted_cash=FLOAT + 600 - 300)
+    (z_job,) = jobs(rig.node, "z_report")
+    report = document_from_dict(json.loads(z_job.document))
+    assert isinstance(report, ShiftReport) and z_job.ref == shift_id
+    assert (report.kind, report.report_no, report.net_sales, report.cash_counted) == (
+        ReportKind.Z, f"Z{z['z_number']:06d}", 300, FLOAT + 300)
+    printed = sim.printer.wait_for_receipts(3, timeout_s=20)  # the spooler finds them by itself
+    assert "Z REPORT (end of day)" in printed[2].text and "RETURN SLIP" in printed[1].text
+
+
+def test_a_return_that_cannot_write_its_slip_job_is_not_made(rig: LaneRig) -> None:
+    receipt_no = sell_two_colas(rig)
+    return_id = new_id()
+    refuse_print_jobs(rig.node)
+    with pytest.raises(IntegrityError, match="no room for print jobs"):
+        rig.node.returns.with_receipt(return_id, receipt_no, [ReturnItem(1, 1)], lane=1, cashier_id="101",
+                                      manager_id="100")
+    with rig.node.ledger.read() as session:
+        assert session.get(ReturnRow, return_id) is None
+    assert jobs(rig.node, "return_slip") == [] and journal(rig.node, "return.completed") == []
+    assert journal(rig.node, "shift.return_recorded") == []
+    allow_print_jobs(rig.node)
+    done = rig.node.returns.with_receipt(return_id, receipt_no, [ReturnItem(1, 1)], lane=1, cashier_id="101",
+                                         manager_id="100")
+    assert not done.replayed and [job.ref for job in jobs(rig.node, "return_slip")] == [return_id]
+
+
+def test_a_close_that_cannot_write_its_z_report_job_leaves_the_shift_open(rig: LaneRig) -> None:
+    sell_two_colas(rig)
+    refuse_print_jobs(rig.node)
+    with pytest.raises(IntegrityError, match="no room for print jobs"):
+        rig.node.shifts.close(1, FLOAT + 600)
+    assert rig.lane.call("GET", "/lanes/1/shift")["state"] == "open"
+    assert jobs(rig.node, "z_report") == [] and journal(rig.node, "shift.closed") == []
+    allow_print_jobs(rig.node)
+    report = rig.node.shifts.close(1, FLOAT + 600)
+    assert report.z_number == 1  # the failed close took no Z number
+    assert [job.ref for job in jobs(rig.node, "z_report")] == [report.shift_id]
