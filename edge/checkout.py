@@ -19,11 +19,13 @@ from sqlmodel import Session, col, select
 from edge import catalog
 from edge.clock import utc_now
 from edge.ledger import Ledger, UnitOfWork
+from edge.members import member_for_sale
 from edge.sale_tables import OpenSaleRow, SaleRow, ShiftRow, StoredValueRow
 from edge.settings import Settings
 from pos import tender as tenders
 from pos.errors import Conflict, InvalidInput, NotFound
-from pos.sale import LineSource, Sale, SaleEvent, SaleEventName, SaleState
+from pos.sale import LineSource, Sale, SaleCoupon, SaleEvent, SaleEventName, SaleState
+from pos.sale_customer import coupon_code
 from pos.tax import LineDiscount, StorePricing, TaxRounding
 from pos.tender import Tender, TenderKind
 from pos.weighed import (
@@ -54,10 +56,15 @@ class Repricer(Protocol):
 
     def discounts_for(self, sale: Sale, at: datetime) -> dict[int, LineDiscount]: ...
 
+    def coupon_for(self, sale: Sale, code: str, at: datetime) -> SaleCoupon: ...
+
 
 class NoPromotions:
     def discounts_for(self, sale: Sale, at: datetime) -> dict[int, LineDiscount]:
         return {}
+
+    def coupon_for(self, sale: Sale, code: str, at: datetime) -> SaleCoupon:
+        raise NotFound(f"coupon {code}: no active promotion takes this code")
 
 
 @dataclass(frozen=True)
@@ -236,6 +243,25 @@ class Checkout:
         return self._change(
             sale_id, lambda s, _: s.void_tender(tender_id, at=utc_now(), manager_id=manager_id), reprice=False
         )[0]
+
+    # -- member and coupons ----------------------------------------------------------------
+
+    def attach_member(self, sale_id: str, member_id: str) -> Sale:
+        return self._change(sale_id, lambda s, uow: s.attach_member(member_for_sale(uow.session, member_id), at=utc_now()))[0]
+
+    def detach_member(self, sale_id: str) -> Sale:
+        return self._change(sale_id, lambda s, _: s.detach_member(at=utc_now()))[0]
+
+    def add_coupon(self, sale_id: str, code: str) -> Sale:
+        def add(sale: Sale, _uow: UnitOfWork) -> None:
+            normalised = coupon_code(code)
+            if normalised not in sale.coupon_codes:
+                sale.add_coupon(self.repricer.coupon_for(sale, normalised, utc_now()), at=utc_now())
+
+        return self._change(sale_id, add)[0]
+
+    def remove_coupon(self, sale_id: str, code: str) -> Sale:
+        return self._change(sale_id, lambda s, _: s.remove_coupon(coupon_code(code), at=utc_now()))[0]
 
     # -- plumbing --------------------------------------------------------------------------
 

@@ -119,6 +119,15 @@ def cmd_promotions_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_members_import(args: argparse.Namespace) -> int:
+    from edge.members import import_members
+
+    with _node(args) as node:
+        report = import_members(node.ledger, Path(args.file))
+    print(f"imported {report.rows} member(s): {report.created} new, {report.updated} updated")
+    return 0
+
+
 def cmd_operator_add(args: argparse.Namespace) -> int:
     with _node(args) as node:
         operator = node.operators.add(args.id, args.name, Role(args.role), _read_pin(args))
@@ -201,6 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     loader = add("load", cmd_promotions_load, "make a bundle file the active promotions (stores without HQ)", promotions)
     loader.add_argument("file")
+    members = commands.add_parser("members", help="loyalty members").add_subparsers(
+        dest="members_command", required=True, metavar="SUBCOMMAND"
+    )
+    members_import = add("import", cmd_members_import, "add or update members from a CSV file (id,tier,name,active)", members)
+    members_import.add_argument("file")
     hq_cli.register(commands)
     tui_cli.register(commands)
     return parser

@@ -14,6 +14,7 @@ from edge.checkout import load_sale, open_shift_on
 from edge.clock import to_utc_text, utc_now
 from edge.journal import jsonable
 from edge.ledger import Ledger, UnitOfWork
+from edge.members import record_coupon_uses
 from edge.sale_tables import RequestRow, SaleRow, StoredValueRow
 from edge.settings import Settings
 from edge.shifts import load_shift, save_fact
@@ -102,6 +103,7 @@ class Completion:
             entry = uow.journal("sale.completed", record)
             apply_stock(uow.session, deltas, "sale", receipt_no, entry.seq)
             self._draw_stored_value(uow.session, sale)
+            record_coupon_uses(uow.session, sale, receipt_no, entry.seq)
             shift = load_shift(shift_row)
             fact = shift.record_sale(sale)
             save_fact(uow, shift_row, shift, fact, "shift.sale_recorded", receipt_no=receipt_no)

@@ -12,6 +12,7 @@ from edge.catalog import import_catalog
 from edge.demo_catalog import write_demo_catalog
 from edge.devices_cli import ReceiptFolder, simulator_config
 from edge.errors import NodeError
+from edge.members import import_members
 from edge.promotions import load_bundle_file
 from edge.settings import Settings, load_settings
 from pos.operators import Role
@@ -21,6 +22,13 @@ DEMO_OPERATORS = (
     ("101", "Li Lei 李雷", Role.CASHIER, "1357"),
     ("102", "Han Meimei 韩梅梅", Role.CASHIER, "2468"),
 )
+
+# Loyalty members (id, tier, name, active), imported as `storenode members import` would.
+DEMO_MEMBERS = """id,tier,name,active
+M1001,gold,Zhang Wei 张伟,true
+M1002,silver,Liu Yang 刘洋,true
+M1003,gold,Chen Jing 陈静,true
+"""
 
 DEMO_CONFIG = """\
 # The demo store: storenode's example configuration (see firmware-config/store.example.toml).
@@ -74,6 +82,9 @@ def create_demo_store(directory: Path) -> Path:
         if report.errors:
             raise RuntimeError(f"demo catalog has bad rows: {report.errors[:3]}")
         load_bundle_file(node.ledger, DEMO_PROMOTIONS)
+        members_path = directory / "members.csv"
+        members_path.write_text(DEMO_MEMBERS, encoding="utf-8")
+        import_members(node.ledger, members_path)
         for operator_id, name, role, pin in DEMO_OPERATORS:
             node.operators.add(operator_id, name, role, pin)
     finally:
@@ -114,7 +125,8 @@ def run_demo(directory: Path, *, host: str, port: int) -> None:
 storenode demo store {'created' if fresh else 'reused'} in {directory.resolve()}
   API docs     {base}/docs        (OpenAPI: {base}/openapi.json)
   health       {base}/healthz     metrics: {base}/metrics
-  operators    manager 100 / PIN 9753, cashiers 101 / PIN 1357 and 102 / PIN 2468{devices}
+  operators    manager 100 / PIN 9753, cashiers 101 / PIN 1357 and 102 / PIN 2468
+  members      M1001 (gold), M1002 (silver), M1003 (gold); coupon SAVE5 (spend 30 save 5){devices}
 Try next:
   curl -s -X POST {base}/api/v1/auth/login -H 'content-type: application/json' \\
        -d '{{"operator_id": "101", "pin": "1357"}}'

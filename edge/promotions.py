@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,15 +21,19 @@ from zoneinfo import ZoneInfo
 
 from edge.clock import to_utc_text, utc_now
 from edge.ledger import Ledger
+from edge.members import coupon_uses
 from edge.settings import Settings
 from pos.canonical import canonical_json
-from pos.errors import Conflict, InvalidInput
+from pos.errors import Conflict, InvalidInput, NotFound
 from pos.promotions import BasketLine, Pricer, PricingContext, PricingResult, load_bundle
-from pos.sale import Sale
+from pos.promotions.coupons import normalise
+from pos.sale import Sale, SaleCoupon
 from pos.tax import LineDiscount, line_discounts
 
 KnownSku = Callable[[str], bool]
 CHECK_EVERY_S = 1.0
+# a coupon refused for one of these reasons cannot help the sale, whatever is scanned next
+LASTING_REFUSALS = ("not_live", "used_up", "customer_limit")
 
 
 def basket_lines(sale: Sale) -> list[BasketLine]:
@@ -77,17 +81,20 @@ class StorePromotions:
         gc.collect()
         gc.freeze()
 
-    def context(self, at: datetime) -> PricingContext:
-        return PricingContext(
+    def context(self, at: datetime, sale: Sale | None = None) -> PricingContext:
+        ctx = PricingContext(
             at=at, store_id=self._settings.store.id, store_groups=frozenset(self._settings.store.groups), tz=self._tz
         )
+        if sale is None or (sale.member is None and not sale.coupons):
+            return ctx
+        return self.customer_context(ctx, sale, sale.coupon_codes)
 
     def discounts_for(self, sale: Sale, at: datetime) -> dict[int, LineDiscount]:
         pricer = self.pricer()
         if pricer is None or not sale.active_lines:
             self.last.pop(sale.sale_id, None)
             return {}
-        result = pricer.price(basket_lines(sale), self.context(at))
+        result = pricer.price(basket_lines(sale), self.context(at, sale))
         if len(self.last) > 1000:
             self.last.clear()
         self.last[sale.sale_id] = result
@@ -96,6 +103,36 @@ class StorePromotions:
     def near_misses(self, sale_id: str) -> list[dict[str, Any]]:
         result = self.last.get(sale_id)
         return [] if result is None else [asdict(miss) for miss in result.near_misses]
+
+    # -- members and coupons ----------------------------------------------------------------
+
+    def customer_context(self, ctx: PricingContext, sale: Sale, codes: tuple[str, ...]) -> PricingContext:
+        """The context for the sale's member and these coupon codes, with the codes' uses so far."""
+        member_id = None if sale.member is None else sale.member.member_id
+        uses, mine = self._source.coupon_uses(codes, member_id) if codes else ({}, {})
+        return replace(
+            ctx, member_tier=None if sale.member is None else sale.member.tier, customer_id=member_id,
+            coupon_codes=codes, coupon_uses=uses, customer_coupon_uses=mine,
+        )
+
+    def coupon_for(self, sale: Sale, code: str, at: datetime) -> SaleCoupon:
+        """The coupon a presented code is in the active promotions; NotFound or InvalidInput naming it."""
+        pricer = self.pricer()
+        rules = () if pricer is None else [r for r in pricer.rules if r.id not in pricer.inert]
+        rule = next((r for r in rules if r.promotion.coupon and normalise(r.promotion.coupon.code) == code), None)
+        if pricer is None or rule is None or rule.promotion.coupon is None:
+            raise NotFound(f"coupon {code}: no active promotion takes this code")
+        ctx = self.customer_context(self.context(at), sale, (*sale.coupon_codes, code))
+        for refusal in pricer.price(basket_lines(sale), ctx).rejected_coupons:
+            if refusal.code == code and refusal.reason in LASTING_REFUSALS:
+                raise InvalidInput(refusal.message_en)
+        coupon = rule.promotion.coupon
+        return SaleCoupon(code, rule.id, coupon.max_uses, coupon.max_uses_per_customer)
+
+    def rejected_coupons(self, sale_id: str) -> list[dict[str, Any]]:
+        """The sale's presented coupons that gave nothing at its last pricing, and why."""
+        result = self.last.get(sale_id)
+        return [] if result is None else [asdict(r) for r in result.rejected_coupons]
 
 
 class LedgerBundles:
@@ -115,11 +152,17 @@ class LedgerBundles:
         result: dict[str, Any] = json.loads(str(body))
         return result
 
+    def coupon_uses(self, codes: tuple[str, ...], customer_id: str | None) -> tuple[dict[str, int], dict[str, int]]:
+        with self._ledger.reader.connect() as conn:
+            return coupon_uses(conn, codes, customer_id)
+
 
 class BundleSource(Protocol):
     def version(self) -> int | None: ...
 
     def bundle(self, version: int) -> dict[str, Any]: ...
+
+    def coupon_uses(self, codes: tuple[str, ...], customer_id: str | None) -> tuple[dict[str, int], dict[str, int]]: ...
 
 
 def load_bundle_file(ledger: Ledger, path: Path) -> tuple[int, int]:

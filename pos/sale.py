@@ -17,9 +17,10 @@ from dataclasses import replace
 from datetime import datetime
 
 from pos.catalog import MAX_PRICE, ItemRecord, Unit
-from pos.errors import InvalidInput, NotAllowed
+from pos.errors import InvalidInput, NotAllowed, NotFound
 from pos.sale_cart import MAX_LINES, SaleState
 from pos.sale_checkout import SaleCheckout
+from pos.sale_customer import MAX_COUPONS, SaleCoupon, SaleMember
 from pos.sale_events import SaleEvent, SaleEventName, check_aware
 from pos.sale_line import MAX_PIECES, LineSource, PriceOverride, SaleLine, check_pieces
 from pos.tax import LineDiscount, StorePricing, Totals
@@ -31,9 +32,11 @@ __all__ = [
     "LineSource",
     "PriceOverride",
     "Sale",
+    "SaleCoupon",
     "SaleEvent",
     "SaleEventName",
     "SaleLine",
+    "SaleMember",
     "SaleState",
     "check_aware",
     "check_pieces",
@@ -176,6 +179,45 @@ class Sale(SaleCheckout):
             reason=reason.strip(),
         )
         return new
+
+    # -- who the sale is for -----------------------------------------------------------------
+
+    def attach_member(self, member: SaleMember, *, at: datetime) -> None:
+        """Price the sale for a loyalty member (replaces another one); the same member again is a no-op."""
+        self._check_open("attach a member")
+        if member == self.member:
+            return
+        before, self.member, self.discounts = self.member, member, {}
+        self._record(
+            SaleEventName.MEMBER_ATTACHED, at, member=member.to_dict(),
+            replaced=None if before is None else before.member_id,
+        )
+
+    def detach_member(self, *, at: datetime) -> None:
+        """Price the sale for an anonymous shopper again; without a member this is a no-op."""
+        self._check_open("detach the member")
+        if self.member is None:
+            return
+        before, self.member, self.discounts = self.member, None, {}
+        self._record(SaleEventName.MEMBER_DETACHED, at, member_id=before.member_id)
+
+    def add_coupon(self, coupon: SaleCoupon, *, at: datetime) -> None:
+        """Present a coupon code (checked against the promotions by the caller); a repeat is a no-op."""
+        self._check_open("add a coupon")
+        if coupon.code in self.coupon_codes:
+            return
+        if len(self.coupons) >= MAX_COUPONS:
+            raise InvalidInput(f"a sale takes at most {MAX_COUPONS} coupons: remove one before adding {coupon.code}")
+        self.coupons, self.discounts = (*self.coupons, coupon), {}
+        self._record(SaleEventName.COUPON_ADDED, at, coupon=coupon.to_dict())
+
+    def remove_coupon(self, code: str, *, at: datetime) -> None:
+        """Take a presented coupon off the sale; NotFound naming the code when it is not on it."""
+        self._check_open("remove a coupon")
+        if code not in self.coupon_codes:
+            raise NotFound(f"coupon {code} is not on sale {self.sale_id}")
+        self.coupons, self.discounts = tuple(c for c in self.coupons if c.code != code), {}
+        self._record(SaleEventName.COUPON_REMOVED, at, code=code)
 
     def apply_discounts(self, discounts: Mapping[int, LineDiscount], *, at: datetime) -> Totals:
         """Replace the line discounts with the promotions engine's latest; the new totals."""

@@ -16,6 +16,7 @@ from typing import Any, Self
 from pos.catalog import ItemRecord
 from pos.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from pos.money import format_minor
+from pos.sale_customer import SaleCoupon, SaleMember, coupons_used
 from pos.sale_events import SaleEvent, SaleEventName, check_aware
 from pos.sale_line import LineSource, SaleLine
 from pos.tax import LineDiscount, StorePricing, TaxableLine, Totals, compute_totals
@@ -51,6 +52,8 @@ class SaleCart:
         version: int = 0,
         receipt_no: str | None = None,
         closed_at: datetime | None = None,
+        member: SaleMember | None = None,
+        coupons: tuple[SaleCoupon, ...] = (),
     ) -> None:
         self.sale_id, self.store_id, self.lane_id = sale_id, store_id, lane_id
         self.cashier_id, self.currency, self.pricing = cashier_id, currency, pricing
@@ -59,9 +62,18 @@ class SaleCart:
         self.discounts: dict[int, LineDiscount] = dict(discounts or {})
         self.tenders: list[Tender] = list(tenders or [])
         self.receipt_no, self.closed_at = receipt_no, closed_at
+        self.member, self.coupons = member, tuple(coupons)
         self._events: list[SaleEvent] = []
 
     # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def coupon_codes(self) -> tuple[str, ...]:
+        return tuple(c.code for c in self.coupons)
+
+    def coupons_used(self) -> tuple[SaleCoupon, ...]:
+        """The presented coupons that gave this sale a discount (their uses count at completion)."""
+        return coupons_used(self.coupons, (p.promotion_id for d in self.discounts.values() for p in d.promotions))
 
     @property
     def active_lines(self) -> list[SaleLine]:
@@ -111,6 +123,8 @@ class SaleCart:
             "lines": [line.to_dict() for line in self.lines],
             "discounts": [{"line_id": k, **v.to_dict()} for k, v in sorted(self.discounts.items())],
             "tenders": [t.to_dict() for t in self.tenders],
+            "member": None if self.member is None else self.member.to_dict(),
+            "coupons": [c.to_dict() for c in self.coupons],
         }
 
     @classmethod
@@ -133,6 +147,8 @@ class SaleCart:
                 tenders=[Tender.from_dict(d) for d in data["tenders"]],
                 receipt_no=data["receipt_no"],
                 closed_at=datetime.fromisoformat(closed) if closed else None,
+                member=SaleMember.from_dict(data.get("member")),
+                coupons=tuple(SaleCoupon.from_dict(d) for d in data.get("coupons", ())),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise InvalidInput(f"saved sale is unreadable: {err}") from None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edge.api.errors import install_error_handlers
 from edge.api.routes import auth, catalog, events, health, ledger, operators, returns, sales, shifts
@@ -14,6 +15,7 @@ from edge.api.routes import devices as lane_devices
 from edge.bootstrap import Node
 
 log = logging.getLogger("storenode.http")
+API_PREFIX = "/api/v1"
 
 
 def create_app(node: Node) -> FastAPI:
@@ -24,34 +26,56 @@ def create_app(node: Node) -> FastAPI:
     )
     app.state.node = node
     install_error_handlers(app)
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix=API_PREFIX)
     for module in (auth, catalog, operators, ledger, sales, shifts, returns, events, lane_devices):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
 
-    @app.middleware("http")
-    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    app.add_middleware(Observe, node=node)
+    return app
+
+
+class Observe:
+    """Count, time and log each request (a plain ASGI middleware: Starlette's BaseHTTPMiddleware
+    costs a task group and a body stream per request)."""
+
+    def __init__(self, app: ASGIApp, node: Node) -> None:
+        self.app = app
+        self.node = node
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        node.metrics.requests.labels(request.method, template, str(response.status_code)).inc()
-        node.metrics.latency.labels(template).observe(elapsed)
+        status = 500
+
+        async def send_observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_observed)
+        finally:
+            self._record(scope, status, time.perf_counter() - started)
+
+    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
+        template = getattr(scope.get("route"), "path", "unmatched")
+        if scope["path"].startswith(API_PREFIX) and not template.startswith(API_PREFIX):
+            template = API_PREFIX + template  # an included router's route keeps its own path
+        method: str = scope["method"]
+        self.node.metrics.requests.labels(method, template, str(status)).inc()
+        self.node.metrics.latency.labels(template).observe(elapsed)
+        if not log.isEnabledFor(logging.INFO):
+            return
+        state: dict[str, Any] = scope.get("state") or {}
         log.info(
-            "%s %s %s",
-            request.method,
-            template,
-            response.status_code,
+            "%s %s %s", method, template, status,
             extra={
-                "method": request.method,
-                "path": request.url.path,
-                "status": response.status_code,
-                "duration_ms": round(elapsed * 1000, 2),
-                "operator": getattr(request.state, "operator_id", None),
+                "method": method, "path": scope["path"], "status": status,
+                "duration_ms": round(elapsed * 1000, 2), "operator": state.get("operator_id"),
             },
         )
-        return response
-
-    return app

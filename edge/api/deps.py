@@ -16,8 +16,11 @@ from pos.operators import Role
 
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /api/v1/auth/login")
 
+# The cheap dependencies are coroutines: a sync one costs a worker-thread hop per request.
+# (A token seen in the last few seconds is checked in memory; otherwise one indexed read.)
 
-def get_node(request: Request) -> Node:
+
+async def get_node(request: Request) -> Node:
     node: Node = request.app.state.node
     return node
 
@@ -25,7 +28,7 @@ def get_node(request: Request) -> Node:
 NodeDep = Annotated[Node, Depends(get_node)]
 
 
-def current_operator(
+async def current_operator(
     node: NodeDep,
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -41,7 +44,7 @@ def current_operator(
 CurrentOperator = Annotated[Operator, Depends(current_operator)]
 
 
-def current_manager(operator: CurrentOperator) -> Operator:
+async def current_manager(operator: CurrentOperator) -> Operator:
     if not operator.role.may(Role.MANAGER):
         raise Forbidden(f"operator {operator.id} is a {operator.role.value}: this needs a manager")
     return operator

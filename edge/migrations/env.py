@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import edge.customer_tables
 import edge.sale_tables
 import edge.sync_tables
 import edge.tables  # noqa: F401

@@ -141,7 +141,8 @@ def test_catalog_lookup_404_names_the_code_and_422_names_a_bad_check_digit(clien
 def test_metrics_and_openapi_are_served(client: TestClient, staff: Node) -> None:
     login(client, "101", "1357")
     text = client.get("/metrics").text
-    assert "storenode_journal_last_seq" in text and 'storenode_http_requests_total{method="POST"' in text
+    assert "storenode_journal_last_seq" in text
+    assert 'storenode_http_requests_total{method="POST",route="/api/v1/auth/login",status="200"} 1.0' in text
     spec = client.get("/openapi.json").json()
     assert "/api/v1/auth/login" in spec["paths"] and "/api/v1/catalog/lookup/{code}" in spec["paths"]
 

@@ -10,10 +10,11 @@ from pydantic import BaseModel, Field, model_validator
 
 from edge.api.approval import Approval, approving_manager
 from edge.api.deps import CurrentOperator, NodeDep
+from edge.api.routing import JSONRoute
 from edge.api.views import refund_view, sale_view
 from pos.returns import Disposition, ReturnItem
 
-router = APIRouter(prefix="/returns", tags=["returns"])
+router = APIRouter(prefix="/returns", tags=["returns"], route_class=JSONRoute)
 
 
 class ReturnLine(BaseModel):

@@ -10,13 +10,15 @@ from pydantic import BaseModel, Field, model_validator
 
 from edge.api.approval import Approval, approving_manager
 from edge.api.deps import CurrentOperator, NodeDep
+from edge.api.routing import JSONRoute
 from edge.api.views import completed_view, sale_view
 from edge.checkout import TenderRequest
 from pos.errors import NotAllowed
+from pos.sale import Sale
 from pos.tender import TenderKind
 from pos.weighed import ScaleReading
 
-router = APIRouter(tags=["sales"])
+router = APIRouter(tags=["sales"], route_class=JSONRoute)
 SaleId = Annotated[str, Path(min_length=1, max_length=64)]
 LineId = Annotated[int, Path(ge=1)]
 
@@ -78,6 +80,14 @@ class TenderAdd(BaseModel):
     currency: str = Field(min_length=3, max_length=3)
     reference: str = Field(default="", max_length=64, description="card terminal reference (never card data)")
     code: str = Field(default="", max_length=40, description="voucher or gift card code")
+
+
+class MemberAttach(BaseModel):
+    member_id: str = Field(min_length=1, max_length=32, description="the member's card or loyalty id")
+
+
+class CouponAdd(BaseModel):
+    code: str = Field(min_length=1, max_length=40, description="the coupon code as printed (any case)")
 
 
 class SaleComplete(BaseModel):
@@ -151,6 +161,31 @@ def resume(sale_id: SaleId, body: SaleResume, operator: CurrentOperator, node: N
 def cancel(sale_id: SaleId, operator: CurrentOperator, node: NodeDep, body: OptionalApproval = None) -> dict[str, Any]:
     manager_id = approving_manager(node, operator, _approval(body))
     return sale_view(node.checkout.cancel(sale_id, manager_id))
+
+
+def _priced_view(node: NodeDep, sale: Sale) -> dict[str, Any]:
+    """The sale, with the presented coupons that gave nothing at its last pricing and why."""
+    return {**sale_view(sale), "rejected_coupons": node.promotions.rejected_coupons(sale.sale_id)}
+
+
+@router.post("/sales/{sale_id}/member")
+def attach_member(sale_id: SaleId, body: MemberAttach, _operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+    return _priced_view(node, node.checkout.attach_member(sale_id, body.member_id))
+
+
+@router.delete("/sales/{sale_id}/member")
+def detach_member(sale_id: SaleId, _operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+    return _priced_view(node, node.checkout.detach_member(sale_id))
+
+
+@router.post("/sales/{sale_id}/coupons")
+def add_coupon(sale_id: SaleId, body: CouponAdd, _operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+    return _priced_view(node, node.checkout.add_coupon(sale_id, body.code))
+
+
+@router.delete("/sales/{sale_id}/coupons/{code}")
+def remove_coupon(sale_id: SaleId, code: Annotated[str, Path(min_length=1, max_length=40)], _operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+    return _priced_view(node, node.checkout.remove_coupon(sale_id, code))
 
 
 @router.post("/sales/{sale_id}/tenders")

@@ -10,10 +10,11 @@ from pydantic import BaseModel, Field
 
 from edge.api.approval import Approval, approving_manager
 from edge.api.deps import CurrentOperator, NodeDep
+from edge.api.routing import JSONRoute
 from edge.shifts import report_dict
 from pos.shift import CashMovementKind
 
-router = APIRouter(prefix="/lanes/{lane}/shift", tags=["shifts"])
+router = APIRouter(prefix="/lanes/{lane}/shift", tags=["shifts"], route_class=JSONRoute)
 Lane = Annotated[int, Path(ge=1, le=999)]
 
 
