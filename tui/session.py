@@ -148,6 +148,22 @@ class LaneSession:
         self.accept_sale(sale)
         return sale
 
+    # -- member and coupons ------------------------------------------------------------------
+
+    async def attach_member(self, member_id: str) -> Json:
+        await self.call(self.ensure_sale())
+        return await self.sale_call("POST", "/member", {"member_id": member_id})
+
+    async def detach_member(self) -> Json:
+        return await self.sale_call("DELETE", "/member")
+
+    async def add_coupon(self, code: str) -> Json:
+        await self.call(self.ensure_sale())
+        return await self.sale_call("POST", "/coupons", {"code": code})
+
+    async def remove_coupon(self, code: str) -> Json:
+        return await self.sale_call("DELETE", f"/coupons/{quote(code, safe='')}")
+
     # -- scans: one queue, in order ----------------------------------------------------------
 
     def scan(self, text: str) -> bool:

@@ -30,14 +30,14 @@ WORDS = {
         "login": ["log in", "Operator ID", "PIN", "F1", "Help", "F12", "中文"],
         "sale": ["Item", "Qty", "Price", "Amount", "Subtotal", "Tax 13%", "Total", "Amount due", "Pay", "Void", "Search", "Park", "Resume", "Member", "Return", "Reprint", "No-sale", "X rep", "Close", "Golden Field Cola 330ml"],
         "tender": ["Payment", "Amount due", "Cash", "Card", "Amount received", "F5 ¥"],
-        "help": ["Keys", "change the quantity", "not available yet"],
+        "help": ["Keys", "change the quantity", "add or remove a coupon"],
         "returns": ["RETURN", "Receipt QR or number", "Refund"],
     },
     "zh-CN": {
         "login": ["登录", "工号", "密码", "帮助", "English"],
         "sale": ["商品", "数量", "单价", "金额", "小计", "含税13%", "合计", "应付", "收款", "删除", "查找", "挂单", "取单", "会员", "退货", "重打", "开钱箱", "X报表", "交班", "金田可乐 330毫升", "金田茉莉香米"],
         "tender": ["收款", "应付", "现金", "银行卡", "收款金额", "F5 ¥"],
-        "help": ["按键说明", "修改所选行数量", "暂不支持"],
+        "help": ["按键说明", "修改所选行数量", "添加或移除会员"],
         "returns": ["退货", "小票二维码", "退款"],
     },
 }

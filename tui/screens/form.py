@@ -120,5 +120,11 @@ def price_form(name: str, current: str) -> FormModal:
     return FormModal("price.title", fields, params={"name": name})
 
 
+def member_form(member_id: str) -> FormModal:
+    """A member id (blank: none) and a coupon code to add (or, as -CODE, to take off)."""
+    fields = [Field("member_id", "member.id", member_id), Field("coupon", "member.coupon")]
+    return FormModal("member.title", fields)
+
+
 def receipt_form(receipt: str) -> FormModal:
     return FormModal("reprint.title", [Field("receipt", "reprint.receipt", receipt, parse=_required, invalid="reprint.none")])

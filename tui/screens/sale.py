@@ -15,7 +15,13 @@ from tui.api import Json
 from tui.i18n import money
 from tui.scans import PendingScan
 from tui.screens.base import LaneScreen
-from tui.screens.form import money_form, price_form, quantity_form, reason_form, receipt_form
+from tui.screens.form import (
+    money_form,
+    price_form,
+    quantity_form,
+    reason_form,
+    receipt_form,
+)
 from tui.widgets.banner import Banner
 from tui.widgets.cart import CartTable
 from tui.widgets.keybar import KeyBar
@@ -254,8 +260,11 @@ class SaleScreen(LaneScreen[None]):
         if cancelled is not None:
             self.say("info", "sale.cancelled")
 
-    def action_member(self) -> None:
-        self.say("warn", "member.unavailable")
+    @work(group="action", exit_on_error=False)
+    async def action_member(self) -> None:
+        from tui.screens.member import member_or_coupon
+
+        await member_or_coupon(self)
 
     @work(group="action", exit_on_error=False)
     async def action_reprint(self) -> None:

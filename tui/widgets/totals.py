@@ -43,6 +43,10 @@ def totals_text(sale: Json | None, t: Messages, width: int = WIDTH) -> Text:
     paid = int(settlement.get("non_cash", 0)) + int(settlement.get("cash_tendered", 0))
     if paid:
         row(t("totals.paid"), money(paid, currency))
+    if sale.get("member"):
+        row(t("totals.member"), str(sale["member"]["member_id"]), "cyan")
+    if sale.get("coupons"):
+        row(t("totals.coupons"), ",".join(str(c["code"]) for c in sale["coupons"]), "cyan")
     return text
 
 
