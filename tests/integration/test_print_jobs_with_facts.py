@@ -1,4 +1,4 @@
-"""Return slips and Z reports: each print job is written in the same transaction as the fact it
+"""Return slips, Z and X reports: each print job is written in the same transaction as the fact it
 prints, so no crash between the two can lose the paper, and a failed fact leaves no job behind."""
 
 from __future__ import annotations
@@ -119,3 +119,30 @@ def test_a_close_that_cannot_write_its_z_report_job_leaves_the_shift_open(rig: L
     report = rig.node.shifts.close(1, FLOAT + 600)
     assert report.z_number == 1  # the failed close took no Z number
     assert [job.ref for job in jobs(rig.node, "z_report")] == [report.shift_id]
+
+
+def test_an_x_report_prints_on_the_lane_printer_and_the_journal_says_who_printed_it(
+    rig: LaneRig, sim: Simulator
+) -> None:
+    sell_two_colas(rig)
+    answer = rig.lane.call("POST", "/lanes/1/shift/x-report/print", 201)
+    assert answer["printer"] == "lane1" and answer["z_number"] is None and answer["sales_total"] == 600
+    (job,) = jobs(rig.node, "x_report")
+    assert job.ref == answer["shift_id"] and job.lane == 1
+    report = document_from_dict(json.loads(job.document))
+    assert isinstance(report, ShiftReport) and report.kind is ReportKind.X
+    (entry,) = journal(rig.node, "shift.x_report_printed")
+    assert (entry["operator_id"], entry["lane"], entry["shift_id"]) == ("101", 1, answer["shift_id"])
+    assert entry["at"] == answer["as_of"]
+    paper = sim.printer.wait_for_receipts(2, timeout_s=20)[1]
+    assert "X REPORT (shift reading)" in paper.text and "Cashier" in paper.text
+    assert any(line.startswith("Net sales") and line.endswith("6.00") for line in paper.decoded.lines)
+    assert rig.lane.call("GET", "/lanes/1/shift")["state"] == "open"  # an X report closes nothing
+
+
+def test_an_x_report_on_a_lane_without_a_printer_is_refused_and_not_journaled(rig: LaneRig) -> None:
+    rig.lane.call("POST", "/lanes/2/shift", 201, shift_id=new_id(), float_amount=FLOAT)
+    refused = rig.lane.call("POST", "/lanes/2/shift/x-report/print", 409)
+    assert "lane 2 has no receipt printer" in refused["message"]
+    assert journal(rig.node, "shift.x_report_printed") == [] and jobs(rig.node, "x_report") == []
+    assert "no shift is open on lane 3" in rig.lane.call("POST", "/lanes/3/shift/x-report/print", 409)["message"]

@@ -1,9 +1,11 @@
-"""An X report (the shift so far) or a Z report (the shift closed), aligned in columns."""
+"""An X report (the shift so far, printable on the lane's printer) or a Z report (the shift
+closed; the node prints it by itself), aligned in columns."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -12,6 +14,7 @@ from textual.widgets import Static
 from tui.api import Json
 from tui.i18n import Messages, fit, money
 from tui.screens.base import LaneModal
+from tui.widgets.banner import Banner
 
 LABEL, VALUE = 26, 14
 
@@ -53,20 +56,37 @@ def report_lines(report: Json, t: Messages, currency: str = "CNY") -> list[str]:
 class ReportModal(LaneModal[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,enter", "leave", "key.close"),
+        Binding("p", "print", "key.print_report"),
     ]
 
     def __init__(self, report: Json) -> None:
         super().__init__()
         self.report = report
 
+    @property
+    def is_x(self) -> bool:
+        return self.report.get("z_number") is None
+
     def compose(self) -> ComposeResult:
-        z = self.report.get("z_number")
-        title = self.t("report.z_title", number=z) if z is not None else self.t("report.x_title")
+        title = self.t("report.x_title") if self.is_x else self.t("report.z_title", number=self.report["z_number"])
         with Vertical(classes="dialog", id="report"):
             yield Static(title, classes="dialog-title")
             with VerticalScroll():
                 yield Static("\n".join(report_lines(self.report, self.t)), id="report-body")
-            yield Static(self.t("report.keys"), classes="dialog-keys")
+            yield Banner()
+            yield Static(self.t("report.keys_x" if self.is_x else "report.keys"), classes="dialog-keys")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "print" or self.is_x
+
+    @work(group="action", exit_on_error=False)
+    async def action_print(self) -> None:
+        """Print the X report on the lane's printer; the screen shows what went to paper."""
+        printed = await self.attempt(lambda _ap: self.session.shift_call("POST", "/x-report/print"))
+        if printed is not None:
+            self.report = printed
+            self.query_one("#report-body", Static).update("\n".join(report_lines(printed, self.t)))
+            self.say("info", "report.printed", printer=printed.get("printer") or "")
 
     def action_leave(self) -> None:
         self.dismiss(None)

@@ -74,6 +74,14 @@ def x_report(lane: Lane, _operator: CurrentOperator, node: NodeDep) -> dict[str,
     return report_dict(node.shifts.x_report(lane))
 
 
+@router.post("/x-report/print", status_code=201)
+def print_x_report(lane: Lane, operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+    """The X report on the lane's receipt printer; the journal records who printed it and when."""
+    report = node.shifts.print_x_report(lane, operator.id)
+    node.print_queue.wake()
+    return {**report_dict(report), "printer": node.print_queue.receipt_printer(lane)}
+
+
 @router.post("/close")
 def close(lane: Lane, body: ShiftClose, _operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
     return report_dict(node.shifts.close(lane, body.counted_cash))
