@@ -204,22 +204,24 @@ class ReceiptPrinter:
             raise DeviceUnavailable(message) from err
 
     def _query(self, backend: Any) -> PrinterStatus:
-        device = backend.device
-        if hasattr(device, "settimeout"):
-            device.settimeout(self.status_timeout_s)
+        _set_timeout(backend.device, self.status_timeout_s)
         backend._raw(STATUS_QUERIES)
         reply = b""
         deadline = time.monotonic() + self.status_timeout_s
         while len(reply) < 4:
             if time.monotonic() > deadline:
                 raise TimeoutError("no status answer")
-            chunk = backend._read()
+            chunk = self._read_status(backend, 4 - len(reply))
             if not chunk and self.address.scheme == "tcp":
                 raise ConnectionResetError("the printer closed the connection")
-            reply += bytes(chunk)
-        if hasattr(device, "settimeout"):
-            device.settimeout(self.timeout_s)
+            reply += chunk
+        _set_timeout(backend.device, self.timeout_s)
         return parse_status(reply[-4:])
+
+    def _read_status(self, backend: Any, wanted: int) -> bytes:
+        if self.address.scheme == "serial":  # python-escpos asks for 16 bytes: a serial read would wait out its timeout
+            return bytes(backend.device.read(wanted))
+        return bytes(backend._read())
 
     def _checked(self, backend: Any, when: str) -> PrinterStatus:
         status = self._query(backend)
@@ -290,6 +292,13 @@ class ReceiptPrinter:
         else:
             self._health.set(HealthState.OK)
         return status
+
+
+def _set_timeout(device: Any, seconds: float) -> None:
+    if hasattr(device, "settimeout"):  # a socket
+        device.settimeout(seconds)
+    elif hasattr(device, "timeout"):  # a pyserial port
+        device.timeout = seconds
 
 
 def _why(err: BaseException) -> str:

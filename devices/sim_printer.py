@@ -35,14 +35,32 @@ class PrintedJob:
         return self.decoded.text
 
 
-class VirtualPrinter:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.host, self._port = host, port
+class PrinterPanel:
+    """What a simulated printer's status answers say: paper, cover, drawer; `mute` answers nothing."""
+
+    def __init__(self) -> None:
         self.paper_out = False
         self.paper_near_end = False
         self.cover_open = False
         self.drawer_open = False
         self.mute = False
+
+    def status_byte(self, n: int) -> int:
+        """The answer to DLE EOT n, with Epson's bits."""
+        stopped = self.paper_out or self.cover_open
+        if n == 1:
+            return 0x12 | (0x08 if stopped else 0) | (0x04 if self.drawer_open else 0)
+        if n == 2:
+            return 0x12 | (0x04 if self.cover_open else 0) | (0x20 if self.paper_out else 0)
+        if n == 4:
+            return 0x12 | (0x60 if self.paper_out else 0) | (0x0C if self.paper_near_end else 0)
+        return 0x12
+
+
+class VirtualPrinter(PrinterPanel):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__()
+        self.host, self._port = host, port
         self._hang_up_after: int | None = None
         self._jobs: list[PrintedJob] = []
         self._cond = threading.Condition()
@@ -141,16 +159,6 @@ class VirtualPrinter:
                 self._cond.wait(left)
 
     # the wire ------------------------------------------------------------------------------
-
-    def status_byte(self, n: int) -> int:
-        stopped = self.paper_out or self.cover_open
-        if n == 1:
-            return 0x12 | (0x08 if stopped else 0) | (0x04 if self.drawer_open else 0)
-        if n == 2:
-            return 0x12 | (0x04 if self.cover_open else 0) | (0x20 if self.paper_out else 0)
-        if n == 4:
-            return 0x12 | (0x60 if self.paper_out else 0) | (0x0C if self.paper_near_end else 0)
-        return 0x12
 
     def _accept(self, listener: socket.socket) -> None:
         while self._listener is listener and not self._stopping.is_set():

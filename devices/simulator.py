@@ -1,5 +1,6 @@
 """Virtual lane hardware for the demo store and tests: a serial scanner, an MT-SICS scale and a
-pole display on pseudo-terminals, and a network receipt printer on a TCP port.
+pole display on pseudo-terminals, and a network receipt printer on a TCP port (a serial one on a
+pseudo-terminal, `VirtualSerialPrinter`, is there for the serial printer's tests).
 
 Each serial device sits behind a stable symlink (like `/dev/serial/by-id/...`), so it can be
 unplugged (the pty closes, the link vanishes) and plugged back (a new pty, the same link).
@@ -21,12 +22,13 @@ import time
 import tty
 from pathlib import Path
 
+from devices.escpos_text import DecodedPrint, decode, split_status_queries
 from devices.sim_display import DisplayScreen
-from devices.sim_printer import PrintedJob, VirtualPrinter, render_png
+from devices.sim_printer import PrintedJob, PrinterPanel, VirtualPrinter, render_png
 from pos.money import format_minor
 
 __all__ = ["PrintedJob", "Simulator", "VirtualDisplay", "VirtualPrinter", "VirtualScale",
-           "VirtualScanner", "VirtualSerialPort", "render_png"]
+           "VirtualScanner", "VirtualSerialPort", "VirtualSerialPrinter", "render_png"]
 
 
 class VirtualSerialPort:
@@ -198,6 +200,50 @@ class VirtualDisplay(_Responder):
     @property
     def lines(self) -> list[str]:
         return self.screen.lines
+
+
+class VirtualSerialPrinter(_Responder, PrinterPanel):
+    """A receipt printer on a serial line: answers DLE EOT as the network one does (`PrinterPanel`)
+    and keeps every other byte it was sent (a serial line has no job boundaries)."""
+
+    def __init__(self, link: Path) -> None:
+        PrinterPanel.__init__(self)
+        self._printed = bytearray()
+        self._pending = b""
+        self._cond = threading.Condition()
+        super().__init__(link)
+
+    def received(self, data: bytes) -> None:
+        data, self._pending = self._pending + data, b""
+        cut = data.rfind(b"\x10")
+        if cut >= max(0, len(data) - 2) and data[cut : cut + 2] in (b"\x10", b"\x10\x04"):
+            data, self._pending = data[:cut], data[cut:]  # a status query split across reads
+        rest, queries = split_status_queries(data)
+        with self._cond:
+            self._printed += rest
+            self._cond.notify_all()
+        if queries and not self.mute:
+            self.write(bytes(self.status_byte(n) for n in queries))
+
+    @property
+    def printed(self) -> bytes:
+        with self._cond:
+            return bytes(self._printed)
+
+    @property
+    def decoded(self) -> DecodedPrint:
+        return decode(self.printed)
+
+    def wait_for_bytes(self, count: int, timeout_s: float = 10.0) -> bytes:
+        """Block until at least `count` bytes (status queries left out) arrived; TimeoutError says how many did."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while len(self._printed) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"the serial printer received {len(self._printed)} of {count} bytes")
+                self._cond.wait(left)
+            return bytes(self._printed)
 
 
 class Simulator:
