@@ -4,6 +4,9 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 STORENODE_CONFIG=/data/store.toml
 WORKDIR /app
 
+# libusb: pyusb's backend for usb:// receipt printers (python-escpos's Usb backend)
+RUN apt-get update && apt-get install -y --no-install-recommends libusb-1.0-0 && rm -rf /var/lib/apt/lists/*
+
 COPY pyproject.toml constraints.txt README.md run ./
 COPY edge ./edge
 COPY pos ./pos

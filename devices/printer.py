@@ -301,7 +301,17 @@ def _set_timeout(device: Any, seconds: float) -> None:
         device.timeout = seconds
 
 
+_USB_HINTS = {  # python-escpos's and pyusb's words, by error class, turned into what to do
+    "NoBackendError": "pyusb finds no libusb: install libusb-1.0-0 (the container image has it)",
+    "DeviceNotFoundError": "no such USB device is plugged in (`lsusb` lists them; a container needs "
+                           "--device /dev/bus/usb/BUS/DEV)",
+}
+
+
 def _why(err: BaseException) -> str:
+    hint = _USB_HINTS.get(type(err).__name__)
+    if hint is not None:
+        return hint
     text = str(err).strip().replace("\n", " ") or type(err).__name__
     if isinstance(err, TimeoutError):
         return f"timed out ({text})"

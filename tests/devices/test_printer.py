@@ -119,3 +119,12 @@ def test_file_and_dummy_backends_take_the_bytes(catalog: ProfileCatalog, tmp_pat
     dummy.print_document(sample_receipt())
     assert out.read_bytes() == bytes(dummy.dummy_output)
     assert b"R-0003-000123" in out.read_bytes()
+
+
+def test_a_usb_printer_that_cannot_be_opened_says_what_to_do(catalog: ProfileCatalog) -> None:
+    """No USB printer is attached where the tests run: python-escpos's Usb backend looks for the
+    profile's ids through pyusb and finds no libusb or no device; the lane is told which."""
+    printer = ReceiptPrinter("lane-4", catalog.printer("epson-tm-t20"), "usb://", timeout_s=1.0)
+    with pytest.raises(DeviceUnavailable, match=r"at usb:// cannot be reached: (pyusb finds no libusb|no such USB device)"):
+        printer.print_test_page()
+    assert printer.health.state is HealthState.DISCONNECTED
