@@ -38,7 +38,7 @@ def _sell_until_killed(url: str, pending: list[tuple[str, str]], stop: threading
     """Sell one cola after another; remember (sale_id, request_id) of completes sent."""
     client = httpx.Client(base_url=url, timeout=5)
     try:
-        token = client.post("/api/v1/auth/login", json={"operator_id": "101", "pin": "1357"}).json()["token"]
+        token = client.post("/api/v1/auth/login", json={"operator_id": "101", "pin": "1357", "lane": 1}).json()["token"]
         client.headers["authorization"] = f"Bearer {token}"
         if client.get("/api/v1/lanes/1/shift").status_code == 409:
             client.post("/api/v1/lanes/1/shift", json={"shift_id": str(uuid.uuid4()), "float_amount": 0})
@@ -113,7 +113,7 @@ def test_sigkill_during_complete_loses_nothing_and_charges_once(tmp_path: Path) 
             if pending:
                 sale_id, request_id = pending[-1]
                 client = httpx.Client(base_url=node.url, timeout=10)
-                token = client.post("/api/v1/auth/login", json={"operator_id": "101", "pin": "1357"}).json()["token"]
+                token = client.post("/api/v1/auth/login", json={"operator_id": "101", "pin": "1357", "lane": 1}).json()["token"]
                 client.headers["authorization"] = f"Bearer {token}"
                 first = client.post(f"/api/v1/sales/{sale_id}/complete", json={"request_id": request_id})
                 again = client.post(f"/api/v1/sales/{sale_id}/complete", json={"request_id": request_id})

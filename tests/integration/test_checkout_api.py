@@ -141,7 +141,8 @@ def test_suspend_resume_on_another_lane_and_twice_at_once(lane: Lane, client: Te
     lane.add(code=COLA)
     lane.call("POST", f"/sales/{lane.sale_id}/suspend")
     assert [s["sale_id"] for s in lane.call("GET", "/sales/suspended")] == [lane.sale_id]  # type: ignore[index]
-    lane2 = Lane(client, lane.headers, lane=2)
+    token = client.post("/api/v1/auth/login", json={"operator_id": "101", "pin": "1357", "lane": 2}).json()["token"]
+    lane2 = Lane(client, {"authorization": f"Bearer {token}"}, lane=2)
     lane2.open_shift()
     resumed = lane2.call("POST", f"/sales/{lane.sale_id}/resume", 200, lane=2)
     assert resumed["lane"] == 2 and resumed["state"] == "open"

@@ -40,7 +40,7 @@ def served(node: Node, tmp_path: Path) -> Iterator[str]:
 
 
 def test_a_watching_client_sees_scans_land_in_the_cart_and_device_health(served: str, node: Node) -> None:
-    token = httpx.post(f"{served}/api/v1/auth/login", json={"operator_id": "101", "pin": "1357"}).json()["token"]
+    token = httpx.post(f"{served}/api/v1/auth/login", json={"operator_id": "101", "pin": "1357", "lane": 1}).json()["token"]
     headers = {"authorization": f"Bearer {token}"}
     node.events.publish(1, "device", {"printer": "ok", "scanner": "disconnected"})
     node.events.publish(2, "device", {"printer": "paper_out"})  # another lane: not ours

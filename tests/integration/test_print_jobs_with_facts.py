@@ -141,8 +141,8 @@ def test_an_x_report_prints_on_the_lane_printer_and_the_journal_says_who_printed
 
 
 def test_an_x_report_on_a_lane_without_a_printer_is_refused_and_not_journaled(rig: LaneRig) -> None:
-    rig.lane.call("POST", "/lanes/2/shift", 201, shift_id=new_id(), float_amount=FLOAT)
-    refused = rig.lane.call("POST", "/lanes/2/shift/x-report/print", 409)
+    rig.manager.call("POST", "/lanes/2/shift", 201, shift_id=new_id(), float_amount=FLOAT)
+    refused = rig.manager.call("POST", "/lanes/2/shift/x-report/print", 409)
     assert "lane 2 has no receipt printer" in refused["message"]
     assert journal(rig.node, "shift.x_report_printed") == [] and jobs(rig.node, "x_report") == []
-    assert "no shift is open on lane 3" in rig.lane.call("POST", "/lanes/3/shift/x-report/print", 409)["message"]
+    assert "no shift is open on lane 3" in rig.manager.call("POST", "/lanes/3/shift/x-report/print", 409)["message"]

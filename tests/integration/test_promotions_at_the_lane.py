@@ -45,7 +45,7 @@ def lane(client: TestClient, node: Node, tmp_path: Path) -> Lane:
         item_row("COLA", COLA, price="300"), item_row("CHIPS", CHIPS, price="750", category="snacks")]))
     load_bundle_file(node.ledger, _write(tmp_path / "bundle.json", BUNDLE))
     time.sleep(1.1)  # the node looks for a newer bundle at most once a second
-    token = client.post("/api/v1/auth/login", json={"operator_id": "101", "pin": "1357"}).json()["token"]
+    token = client.post("/api/v1/auth/login", json={"operator_id": "101", "pin": "1357", "lane": 1}).json()["token"]
     lane = Lane(client, {"authorization": f"Bearer {token}"})
     lane.open_shift()
     return lane

@@ -64,7 +64,8 @@ class NodeProcess:
         assert response.status_code < 400, f"{method} {path}: {response.status_code} {response.text}"
         return response.json() if response.content else None
 
-    def token(self, operator_id: str = "101", pin: str = "1357") -> str:
-        response = httpx.post(f"{self.url}/api/v1/auth/login", json={"operator_id": operator_id, "pin": pin}, timeout=10)
+    def token(self, operator_id: str = "101", pin: str = "1357", lane: int | None = None) -> str:
+        body = {"operator_id": operator_id, "pin": pin, "lane": lane}
+        response = httpx.post(f"{self.url}/api/v1/auth/login", json=body, timeout=10)
         assert response.status_code == 200, response.text
         return str(response.json()["token"])

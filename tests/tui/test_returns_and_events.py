@@ -70,7 +70,7 @@ async def test_cart_changes_made_elsewhere_arrive_as_sale_events(node: NodeProce
         await log_in(pilot, app)
         await scan(pilot, app, COLA, lines_after=1)
         await wait_for(pilot, lambda: app.session.stream_up, "the event stream")
-        other = node.token("102", "2468")
+        other = node.token("102", "2468", lane)
         node.api("POST", f"/sales/{app.session.sale_id}/items", other, code=JUICE, quantity=2)
         await wait_for(pilot, lambda: cart(app).row_keys == ["l1", "l2"], "the line added elsewhere")
         assert "金田橙汁 300毫升" in screen_text(app)

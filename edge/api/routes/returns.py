@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_validator
 
 from edge.api.approval import Approval, approving_manager
 from edge.api.deps import CurrentOperator, NodeDep
+from edge.api.lane_access import own_lane
 from edge.api.routing import JSONRoute
 from edge.api.views import refund_view, sale_view
 from pos.returns import Disposition, ReturnItem
@@ -52,7 +53,8 @@ def returnable(receipt: str, _operator: CurrentOperator, node: NodeDep) -> dict[
 
 
 @router.post("", status_code=201)
-def create_return(body: ReturnCreate, operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+def create_return(body: ReturnCreate, request: Request, operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+    own_lane(request, operator, body.lane)
     manager_id = approving_manager(node, operator, body.approval)
     if body.receipt is not None:
         items = [ReturnItem(line.line_id, line.quantity, line.disposition) for line in body.lines]

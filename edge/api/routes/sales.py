@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Path, Request
 from pydantic import BaseModel, Field, model_validator
 
 from edge.api.approval import Approval, approving_manager
 from edge.api.deps import CurrentOperator, NodeDep
+from edge.api.lane_access import SaleOperator, own_lane
 from edge.api.routing import JSONRoute
 from edge.api.views import completed_view, sale_view
 from edge.checkout import TenderRequest
@@ -102,7 +103,8 @@ def _manager(node: NodeDep, operator: CurrentOperator, approval: Approval | None
 
 
 @router.post("/sales", status_code=201)
-def open_sale(body: SaleOpen, operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+def open_sale(body: SaleOpen, request: Request, operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+    own_lane(request, operator, body.lane)
     return sale_view(node.checkout.open_sale(str(body.sale_id), body.lane, operator.id))
 
 
@@ -123,42 +125,43 @@ def lane_sale(lane: Annotated[int, Path(ge=1, le=999)], _operator: CurrentOperat
 
 
 @router.post("/sales/{sale_id}/items")
-def add_item(sale_id: SaleId, body: ItemAdd, _operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+def add_item(sale_id: SaleId, body: ItemAdd, _operator: SaleOperator, node: NodeDep) -> dict[str, Any]:
     scale = None if body.scale is None else ScaleReading(body.scale.grams, body.scale.stable, body.scale.scale_id)
     return sale_view(node.checkout.add_item(sale_id, code=body.code, sku=body.sku, quantity=body.quantity, scale=scale))
 
 
 @router.patch("/sales/{sale_id}/lines/{line_id}")
-def change_quantity(sale_id: SaleId, line_id: LineId, body: QuantityChange, operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+def change_quantity(sale_id: SaleId, line_id: LineId, body: QuantityChange, operator: SaleOperator, node: NodeDep) -> dict[str, Any]:
     manager_id = approving_manager(node, operator, body.approval)
     return sale_view(node.checkout.change_quantity(sale_id, line_id, body.quantity, manager_id))
 
 
 @router.post("/sales/{sale_id}/lines/{line_id}/void")
-def void_line(sale_id: SaleId, line_id: LineId, operator: CurrentOperator, node: NodeDep, body: OptionalApproval = None) -> dict[str, Any]:
+def void_line(sale_id: SaleId, line_id: LineId, operator: SaleOperator, node: NodeDep, body: OptionalApproval = None) -> dict[str, Any]:
     manager_id = approving_manager(node, operator, _approval(body))
     return sale_view(node.checkout.void_line(sale_id, line_id, manager_id))
 
 
 @router.post("/sales/{sale_id}/lines/{line_id}/price")
-def override_price(sale_id: SaleId, line_id: LineId, body: PriceOverride, operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+def override_price(sale_id: SaleId, line_id: LineId, body: PriceOverride, operator: SaleOperator, node: NodeDep) -> dict[str, Any]:
     manager_id = _manager(node, operator, body.approval, f"a price override on line {line_id}", required=True)
     assert manager_id is not None
     return sale_view(node.checkout.override_price(sale_id, line_id, body.unit_price, reason=body.reason, manager_id=manager_id))
 
 
 @router.post("/sales/{sale_id}/suspend")
-def suspend(sale_id: SaleId, _operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+def suspend(sale_id: SaleId, _operator: SaleOperator, node: NodeDep) -> dict[str, Any]:
     return sale_view(node.checkout.suspend(sale_id))
 
 
 @router.post("/sales/{sale_id}/resume")
-def resume(sale_id: SaleId, body: SaleResume, operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+def resume(sale_id: SaleId, body: SaleResume, request: Request, operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+    own_lane(request, operator, body.lane)  # onto this lane, from whichever lane parked it
     return sale_view(node.checkout.resume(sale_id, body.lane, operator.id))
 
 
 @router.post("/sales/{sale_id}/cancel")
-def cancel(sale_id: SaleId, operator: CurrentOperator, node: NodeDep, body: OptionalApproval = None) -> dict[str, Any]:
+def cancel(sale_id: SaleId, operator: SaleOperator, node: NodeDep, body: OptionalApproval = None) -> dict[str, Any]:
     manager_id = approving_manager(node, operator, _approval(body))
     return sale_view(node.checkout.cancel(sale_id, manager_id))
 
@@ -169,39 +172,39 @@ def _priced_view(node: NodeDep, sale: Sale) -> dict[str, Any]:
 
 
 @router.post("/sales/{sale_id}/member")
-def attach_member(sale_id: SaleId, body: MemberAttach, _operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+def attach_member(sale_id: SaleId, body: MemberAttach, _operator: SaleOperator, node: NodeDep) -> dict[str, Any]:
     return _priced_view(node, node.checkout.attach_member(sale_id, body.member_id))
 
 
 @router.delete("/sales/{sale_id}/member")
-def detach_member(sale_id: SaleId, _operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+def detach_member(sale_id: SaleId, _operator: SaleOperator, node: NodeDep) -> dict[str, Any]:
     return _priced_view(node, node.checkout.detach_member(sale_id))
 
 
 @router.post("/sales/{sale_id}/coupons")
-def add_coupon(sale_id: SaleId, body: CouponAdd, _operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+def add_coupon(sale_id: SaleId, body: CouponAdd, _operator: SaleOperator, node: NodeDep) -> dict[str, Any]:
     return _priced_view(node, node.checkout.add_coupon(sale_id, body.code))
 
 
 @router.delete("/sales/{sale_id}/coupons/{code}")
-def remove_coupon(sale_id: SaleId, code: Annotated[str, Path(min_length=1, max_length=40)], _operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+def remove_coupon(sale_id: SaleId, code: Annotated[str, Path(min_length=1, max_length=40)], _operator: SaleOperator, node: NodeDep) -> dict[str, Any]:
     return _priced_view(node, node.checkout.remove_coupon(sale_id, code))
 
 
 @router.post("/sales/{sale_id}/tenders")
-def add_tender(sale_id: SaleId, body: TenderAdd, _operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+def add_tender(sale_id: SaleId, body: TenderAdd, _operator: SaleOperator, node: NodeDep) -> dict[str, Any]:
     request = TenderRequest(str(body.tender_id), body.kind, body.amount, body.currency, body.reference, body.code)
     return sale_view(node.checkout.add_tender(sale_id, request))
 
 
 @router.post("/sales/{sale_id}/tenders/{tender_id}/void")
-def void_tender(sale_id: SaleId, tender_id: str, operator: CurrentOperator, node: NodeDep, body: OptionalApproval = None) -> dict[str, Any]:
+def void_tender(sale_id: SaleId, tender_id: str, operator: SaleOperator, node: NodeDep, body: OptionalApproval = None) -> dict[str, Any]:
     manager_id = approving_manager(node, operator, _approval(body))
     return sale_view(node.checkout.void_tender(sale_id, tender_id, manager_id))
 
 
 @router.post("/sales/{sale_id}/complete")
-def complete(sale_id: SaleId, body: SaleComplete, _operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+def complete(sale_id: SaleId, body: SaleComplete, _operator: SaleOperator, node: NodeDep) -> dict[str, Any]:
     return completed_view(node.completion.complete(sale_id, str(body.request_id)))
 
 

@@ -10,11 +10,12 @@ from pydantic import BaseModel, Field
 
 from edge.api.approval import Approval, approving_manager
 from edge.api.deps import CurrentOperator, NodeDep
+from edge.api.lane_access import ON_OWN_LANE, ShiftCloser
 from edge.api.routing import JSONRoute
 from edge.shifts import report_dict
 from pos.shift import CashMovementKind
 
-router = APIRouter(prefix="/lanes/{lane}/shift", tags=["shifts"], route_class=JSONRoute)
+router = APIRouter(prefix="/lanes/{lane}/shift", tags=["shifts"], route_class=JSONRoute, dependencies=[ON_OWN_LANE])
 Lane = Annotated[int, Path(ge=1, le=999)]
 
 
@@ -83,5 +84,5 @@ def print_x_report(lane: Lane, operator: CurrentOperator, node: NodeDep) -> dict
 
 
 @router.post("/close")
-def close(lane: Lane, body: ShiftClose, _operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
+def close(lane: Lane, body: ShiftClose, _operator: ShiftCloser, node: NodeDep) -> dict[str, Any]:
     return report_dict(node.shifts.close(lane, body.counted_cash))
