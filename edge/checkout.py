@@ -7,7 +7,6 @@ lives in edge.completion.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from edge import catalog
+from edge import catalog, fastjson
 from edge.clock import utc_now
 from edge.ledger import Ledger, UnitOfWork
 from edge.members import member_for_sale
@@ -100,7 +99,7 @@ def load_sale(session: Session, sale_id: str) -> tuple[OpenSaleRow, Sale]:
         if done is not None:
             raise Conflict(f"sale {sale_id} is already completed as receipt {done.receipt_no}")
         raise NotFound(f"no open or suspended sale {sale_id}")
-    return row, Sale.from_dict(json.loads(row.body))
+    return row, Sale.from_dict(fastjson.loads(row.body))
 
 
 def _commit(uow: UnitOfWork, sale: Sale) -> None:
@@ -132,21 +131,21 @@ class Checkout:
         with self._ledger.read() as session:
             row = session.get(OpenSaleRow, sale_id)
             if row is not None:
-                return Sale.from_dict(json.loads(row.body))
+                return Sale.from_dict(fastjson.loads(row.body))
             done = session.get(SaleRow, sale_id)
             if done is None:
                 raise NotFound(f"no sale {sale_id}")
-            return Sale.from_dict(json.loads(done.body)["sale"])
+            return Sale.from_dict(fastjson.loads(done.body)["sale"])
 
     def open_on_lane(self, lane: int) -> Sale | None:
         with self._ledger.read() as session:
             row = session.exec(select(OpenSaleRow).where(OpenSaleRow.lane == lane, OpenSaleRow.state == "open")).first()
-            return None if row is None else Sale.from_dict(json.loads(row.body))
+            return None if row is None else Sale.from_dict(fastjson.loads(row.body))
 
     def suspended(self) -> list[Sale]:
         with self._ledger.read() as session:
             rows = session.exec(select(OpenSaleRow).where(OpenSaleRow.state == "suspended").order_by(col(OpenSaleRow.updated_at)))
-            return [Sale.from_dict(json.loads(row.body)) for row in rows]
+            return [Sale.from_dict(fastjson.loads(row.body)) for row in rows]
 
     # -- commands --------------------------------------------------------------------------
 
@@ -157,7 +156,7 @@ class Checkout:
             if existing is not None:
                 if existing.lane != lane:
                     raise Conflict(f"sale {sale_id} is open on lane {existing.lane}, not lane {lane}")
-                return Sale.from_dict(json.loads(existing.body))
+                return Sale.from_dict(fastjson.loads(existing.body))
             if uow.session.get(SaleRow, sale_id) is not None:
                 raise Conflict(f"sale {sale_id} is already completed")
             open_shift_on(uow.session, lane)
@@ -312,7 +311,7 @@ class Checkout:
             if row is not None:
                 uow.session.delete(row)
             return
-        body = json.dumps(sale.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        body = fastjson.dumps_text(sale.snapshot())
         if row is None:
             row = OpenSaleRow(sale_id=sale.sale_id, lane=int(sale.lane_id), state=sale.state.value,
                               cashier_id=sale.cashier_id, version=sale.version, body=body, updated_at=utc_now())

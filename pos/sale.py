@@ -228,9 +228,11 @@ class Sale(SaleCheckout):
                 raise InvalidInput(f"discount for line {line_id}, which is not a live line")
         totals = self._checked_totals(self.active_lines, dict(discounts))
         self.discounts = dict(discounts)
+        self._totals_memo = (self._totals_key(), totals)
         self._record(
             SaleEventName.DISCOUNTS_APPLIED,
             at,
-            discounts={str(k): v.to_dict() for k, v in sorted(discounts.items())},
+            lines=sorted(discounts),
+            amount=sum(d.amount for d in discounts.values()),
         )
         return totals

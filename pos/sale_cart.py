@@ -64,6 +64,7 @@ class SaleCart:
         self.receipt_no, self.closed_at = receipt_no, closed_at
         self.member, self.coupons = member, tuple(coupons)
         self._events: list[SaleEvent] = []
+        self._totals_memo: tuple[tuple[Any, ...], Totals] | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -86,7 +87,15 @@ class SaleCart:
         raise NotFound(f"line {line_id} is not on sale {self.sale_id}")
 
     def totals(self) -> Totals:
-        return self._totals(self.active_lines, self.discounts)
+        """The cart's totals; remembered until a line or a discount changes (lines and
+        discounts are immutable, so comparing them by identity is exact and cheap)."""
+        key = self._totals_key()
+        memo = self._totals_memo
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        totals = self._totals(self.active_lines, self.discounts)
+        self._totals_memo = (key, totals)
+        return totals
 
     def settlement(self) -> Settlement:
         return settle(self.totals().total, self.tenders, self.pricing.cash_rounding_step)
@@ -107,6 +116,13 @@ class SaleCart:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able snapshot of the whole cart (pending events are not part of it)."""
+        data = self.snapshot()
+        data["lines"] = [line.to_dict() for line in self.lines]
+        return data
+
+    def snapshot(self) -> dict[str, Any]:
+        """`to_dict` with the lines left as their (immutable) SaleLine objects: a serialiser
+        that renders dataclasses itself writes the same JSON without a dict per line."""
         return {
             "schema": 1,
             "sale_id": self.sale_id,
@@ -120,7 +136,7 @@ class SaleCart:
             "version": self.version,
             "receipt_no": self.receipt_no,
             "closed_at": self.closed_at.isoformat() if self.closed_at else None,
-            "lines": [line.to_dict() for line in self.lines],
+            "lines": list(self.lines),
             "discounts": [{"line_id": k, **v.to_dict()} for k, v in sorted(self.discounts.items())],
             "tenders": [t.to_dict() for t in self.tenders],
             "member": None if self.member is None else self.member.to_dict(),
@@ -216,6 +232,9 @@ class SaleCart:
         self._checked_totals([line for line in lines if not line.voided], {})
         self.lines, self.discounts = lines, {}
         self._record(name, at, manager_id, **data)
+
+    def _totals_key(self) -> tuple[Any, ...]:
+        return (tuple(self.lines), tuple(self.discounts.items()))
 
     def _totals(self, lines: list[SaleLine], discounts: Mapping[int, LineDiscount]) -> Totals:
         taxable = [

@@ -13,26 +13,18 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 from fastapi import Response
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
 
-OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    raise TypeError(f"cannot render {type(value).__name__} as JSON")
+from edge import fastjson
 
 
 class JSONBody(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, default=_default, option=OPTIONS)
+        return fastjson.dumps(content)
 
 
 def _rendered(result: Any, status_code: int) -> Any:

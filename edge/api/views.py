@@ -11,12 +11,14 @@ from pos.sale import Sale
 
 
 def sale_view(sale: Sale) -> dict[str, Any]:
+    """The cart as a lane shows it. Lines, totals and discounts stay the rules' immutable
+    dataclasses: render with edge.fastjson (the API and the event stream do)."""
     totals, settlement = sale.totals(), sale.settlement()
-    data = sale.to_dict()
+    data = sale.snapshot()
     data["lane"] = int(sale.lane_id)
-    data["totals"] = asdict(totals)
+    data["totals"] = totals
     data["settlement"] = {**asdict(settlement), "settled": settlement.settled}
-    data["discounts"] = {str(k): v.to_dict() for k, v in sorted(sale.discounts.items())}
+    data["discounts"] = {str(k): v for k, v in sorted(sale.discounts.items())}
     return data
 
 

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from fastapi.testclient import TestClient
 
 from devices.simulator import Simulator
+from edge import fastjson
 from edge.api import create_app
 from edge.bootstrap import Node, build_node
 from edge.catalog import import_catalog
@@ -127,7 +128,7 @@ def running_lane(config: Path, *, init: bool = True, open_shift: bool = True) ->
     publish = node.events.publish
 
     def recording(lane: int | None, kind: str, data: dict[str, Any]) -> Any:
-        rig_events.append((kind, data))
+        rig_events.append((kind, fastjson.loads(fastjson.dumps(data))))  # as a client reads it
         return publish(lane, kind, data)
 
     node.events.publish = recording  # type: ignore[method-assign]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import StreamingResponse
 
+from edge import fastjson
 from edge.api.deps import CurrentOperator, NodeDep
 
 router = APIRouter(tags=["events"])
@@ -23,7 +23,7 @@ async def lane_events(lane: Annotated[int, Path(ge=1, le=999)], _operator: Curre
             if event is None:
                 yield ": ping\n\n"
                 continue
-            payload = json.dumps({"lane": event.lane, **event.data}, ensure_ascii=False, default=str)
+            payload = fastjson.dumps_text({"lane": event.lane, **event.data}, lenient=True)
             yield f"id: {event.id}\nevent: {event.kind}\ndata: {payload}\n\n"
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
