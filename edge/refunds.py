@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlalchemy import Connection
 from sqlmodel import Session, select
 
 from edge import catalog
@@ -14,6 +16,7 @@ from edge.checkout import open_shift_on, store_pricing
 from edge.clock import utc_now
 from edge.completion import apply_stock
 from edge.ledger import Ledger, UnitOfWork
+from edge.price_history import price_history
 from edge.sale_tables import ReturnRow, SaleRow, StoredValueRow
 from edge.settings import Settings
 from edge.shifts import load_shift, save_fact
@@ -22,6 +25,7 @@ from pos.returns import (
     Disposition,
     NoReceiptBasis,
     NoReceiptPolicy,
+    PriceChange,
     Refund,
     ReturnItem,
     receipt_of,
@@ -97,11 +101,13 @@ class Returns:
                 if [(line.sku, line.quantity) for line in replay.refund.lines] != [(sku, quantity)]:
                     raise Conflict(f"return id {return_id} was already used for a different return")
                 return replay
-            item = catalog.item_record(catalog.get_item(uow.session.connection(), sku))
+            conn, now = uow.session.connection(), utc_now()
+            item = catalog.item_record(catalog.get_item(conn, sku))
             refund = return_without_receipt(
-                return_id=return_id, item=item, quantity=quantity, policy=self._policy, history=(),
-                pricing=store_pricing(self._settings), currency=self._settings.store.currency,
-                cashier_id=cashier_id, manager_id=manager_id, at=utc_now(), disposition=disposition,
+                return_id=return_id, item=item, quantity=quantity, policy=self._policy,
+                history=self._history(conn, sku, now), pricing=store_pricing(self._settings),
+                currency=self._settings.store.currency, cashier_id=cashier_id, manager_id=manager_id, at=now,
+                disposition=disposition,
             )
             seq = self._record(uow, refund, lane)
             uow.commit()
@@ -145,6 +151,12 @@ class Returns:
         if self.print_hook is not None:
             self.print_hook(uow, refund, lane)
         return entry.seq
+
+    def _history(self, conn: Connection, sku: str, now: datetime) -> list[PriceChange]:
+        """The prices the no-receipt policy looks back on (none when it refunds the current price)."""
+        if self._policy.basis is NoReceiptBasis.CURRENT_PRICE:
+            return []
+        return price_history(conn, sku, now - timedelta(days=self._policy.days))
 
     @staticmethod
     def _sale(session: Session, receipt_no: str) -> SaleRow:
