@@ -19,6 +19,7 @@ from edge import catalog, fastjson
 from edge.clock import utc_now
 from edge.ledger import Ledger, UnitOfWork
 from edge.members import member_for_sale
+from edge.requests import Replayed, claim_request
 from edge.sale_tables import OpenSaleRow, SaleRow, ShiftRow, StoredValueRow
 from edge.settings import Settings
 from pos import tender as tenders
@@ -171,13 +172,16 @@ class Checkout:
 
     def add_item(
         self, sale_id: str, *, code: str | None = None, sku: str | None = None, quantity: int = 1,
-        scale: ScaleReading | None = None,
+        scale: ScaleReading | None = None, request_id: str | None = None,
     ) -> Sale:
-        """Add by barcode (GTIN, PLU or in-store label) or SKU; weighed items need a stable scale weight."""
+        """Add by barcode (GTIN, PLU or in-store label) or SKU; weighed items need a stable scale weight.
+        A repeated `request_id` adds nothing and answers the cart as it is."""
         if (code is None) == (sku is None):
             raise InvalidInput("give exactly one of code (barcode or PLU) or sku")
 
         def add(sale: Sale, uow: UnitOfWork) -> None:
+            if request_id is not None:
+                claim_request(uow.session, request_id, "sale.add_item", sale_id)
             at = utc_now()
             conn = uow.session.connection()
             if code is not None and is_label_barcode(code):
@@ -201,7 +205,10 @@ class Checkout:
             else:
                 sale.add_item(item, quantity, at=at, source=source, code=code or sku or "")
 
-        return self._change(sale_id, add)[0]
+        try:
+            return self._change(sale_id, add)[0]
+        except Replayed:
+            return self.get(sale_id)
 
     def change_quantity(self, sale_id: str, line_id: int, quantity: int, manager_id: str | None = None) -> Sale:
         return self._change(sale_id, lambda s, _: s.change_quantity(line_id, quantity, at=utc_now(), manager_id=manager_id))[0]

@@ -214,8 +214,13 @@ class NodeClient:
         answer: Json = await self.request("POST", "/sales", {"sale_id": sale_id, "lane": lane})
         return answer
 
-    async def add_item(self, sale_id: str, *, code: str | None = None, sku: str | None = None, quantity: int = 1) -> Json:
+    async def add_item(
+        self, sale_id: str, *, code: str | None = None, sku: str | None = None, quantity: int = 1, request_id: str | None = None
+    ) -> Json:
+        """Add a scan; a resend with the same `request_id` adds nothing twice."""
         body: Json = {"quantity": quantity, **({"code": code} if code is not None else {"sku": sku})}
+        if request_id is not None:
+            body["request_id"] = request_id
         answer: Json = await self.request("POST", f"/sales/{sale_id}/items", body)
         return answer
 

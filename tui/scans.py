@@ -1,17 +1,16 @@
 """Scans on their way to the node: checked, queued, sent one at a time in the order typed.
 
-Adding an item carries no client id in the node's API, so a scan whose request went out but
-got no answer is checked against the reloaded cart before it is sent again: a new line with
-that code means it was added.
+Each scan carries a client-made request id, kept while it waits: a scan whose request went out
+but got no answer is sent again with the same id, and the node adds it at most once.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tui.api import Json, NodeRefused, NodeUnreachable
+from tui.api import Json, NodeRefused, NodeUnreachable, new_id
 
 if TYPE_CHECKING:
     from tui.session import LaneSession
@@ -26,8 +25,7 @@ class PendingScan:
     code: str | None
     sku: str | None = None
     quantity: int = 1
-    # set when the request went out and no answer came: (sale id, highest line id before)
-    sent_after: tuple[str, int] | None = None
+    request_id: str = field(default_factory=new_id)  # the same on every resend
 
     @property
     def label(self) -> str:
@@ -49,36 +47,15 @@ def parse_scan(text: str) -> PendingScan:
     return PendingScan(code=raw, quantity=quantity)
 
 
-def max_line_id(sale: Json | None) -> int:
-    return max((int(line["line_id"]) for line in (sale or {}).get("lines", [])), default=0)
-
-
-def already_added(session: LaneSession, pending: PendingScan) -> bool:
-    """True when a scan sent without an answer shows up as a new line in the reloaded cart."""
-    if pending.sent_after is None or session.sale is None:
-        return False
-    sale_id, after = pending.sent_after
-    if session.sale["sale_id"] != sale_id:
-        return False
-    return any(
-        int(line["line_id"]) > after and (line.get("code") == pending.code if pending.code else line["sku"] == pending.sku)
-        for line in session.sale["lines"]
-    )
-
-
 async def send(session: LaneSession, pending: PendingScan) -> Json:
     """Add one scan to the lane's open sale (opening one first); a sale gone meanwhile is
     replaced by a new one, once."""
     for attempt in (1, 2):
         sale_id = await session.ensure_sale()
-        pending.sent_after = None
-        before = max_line_id(session.sale)
         try:
-            return await session.client.add_item(sale_id, code=pending.code, sku=pending.sku, quantity=pending.quantity)
-        except NodeUnreachable as err:
-            if err.maybe_applied:
-                pending.sent_after = (sale_id, before)
-            raise
+            return await session.client.add_item(
+                sale_id, code=pending.code, sku=pending.sku, quantity=pending.quantity, request_id=pending.request_id
+            )
         except NodeRefused as err:
             gone = (err.status == 404 and "sale" in err.message and "no open" in err.message) or (
                 err.status == 409 and "already completed" in err.message
@@ -97,10 +74,6 @@ async def pump_scans(session: LaneSession) -> None:
         while session.pending:
             await session.online.wait()
             head = session.pending[0]
-            if already_added(session, head):
-                session.pending.popleft()
-                session.changed("queue")
-                continue
             try:
                 sale = await send(session, head)
             except NodeUnreachable:

@@ -40,6 +40,7 @@ class ItemAdd(BaseModel):
     sku: str | None = Field(default=None, min_length=1, max_length=40)
     quantity: int = Field(default=1, ge=1, le=999)
     scale: ScaleWeight | None = None
+    request_id: UUID | None = Field(default=None, description="client-made id: a retried add adds nothing")
 
     @model_validator(mode="after")
     def _one_of(self) -> ItemAdd:
@@ -127,7 +128,8 @@ def lane_sale(lane: Annotated[int, Path(ge=1, le=999)], _operator: CurrentOperat
 @router.post("/sales/{sale_id}/items")
 def add_item(sale_id: SaleId, body: ItemAdd, _operator: SaleOperator, node: NodeDep) -> dict[str, Any]:
     scale = None if body.scale is None else ScaleReading(body.scale.grams, body.scale.stable, body.scale.scale_id)
-    return sale_view(node.checkout.add_item(sale_id, code=body.code, sku=body.sku, quantity=body.quantity, scale=scale))
+    request_id = None if body.request_id is None else str(body.request_id)
+    return sale_view(node.checkout.add_item(sale_id, code=body.code, sku=body.sku, quantity=body.quantity, scale=scale, request_id=request_id))
 
 
 @router.patch("/sales/{sale_id}/lines/{line_id}")
