@@ -26,7 +26,8 @@ class AloneSavings:
         self._low: dict[int, int] = {}
         self._outcomes: dict[int, Outcome] = {}
         self._high: dict[int, int] = {}
-        self._room = {item.index: item.headroom * item.units for item in basket.items}
+        self._room = [item.headroom * item.units for item in basket.items]
+        self._amount = [item.amount for item in basket.items]
 
     def low(self, rule: Rule) -> int:
         """A lower bound (exact except for group rules)."""
@@ -91,7 +92,7 @@ class AloneSavings:
             return sum(unit_saving(rule, items[i], items[i].units) for i in lines)
         if rule.kind == "threshold":
             assert isinstance(rule.promotion, SpendThreshold)
-            return threshold_saving(rule.promotion, sum(items[i].amount for i in lines))[0]
+            return threshold_saving(rule.promotion, sum(map(self._amount.__getitem__, lines)))[0]
         units: list[Unit] = []
         for i in lines:
             unit = (items[i].unit_amount, i, items[i].headroom, self.basket.masks[rule.index, i])

@@ -71,6 +71,16 @@ class CouponCheck:
         """The codes the shopper presented, normalised."""
         return frozenset(normalise(code) for code in ctx.coupon_codes if code.strip())
 
+    @staticmethod
+    def state(ctx: PricingContext) -> tuple[object, ...]:
+        """Everything whether a coupon is usable depends on, besides its rule."""
+        return (
+            CouponCheck.presented(ctx),
+            ctx.customer_id,
+            tuple(sorted(_counts(ctx.coupon_uses).items())),
+            tuple(sorted(_counts(ctx.customer_coupon_uses).items())),
+        )
+
     def usable(self, rule: Rule, ctx: PricingContext, presented: frozenset[str]) -> bool:
         """A rule without a coupon, or one whose code was presented and is within its limits."""
         coupon = rule.promotion.coupon

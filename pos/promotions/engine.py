@@ -15,19 +15,33 @@ an exclusive promotion applies (alone) only when it is the highest-priority one 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from pos.errors import InvalidInput
 from pos.promotions.alone import AloneSavings
 from pos.promotions.basket import BasketLine, PricingContext, PricingResult
 from pos.promotions.bundle import PromotionBundle
 from pos.promotions.coupons import CouponCheck
+from pos.promotions.index import CandidateIndex, LineKey, line_key
 from pos.promotions.near_miss import find_near_misses
 from pos.promotions.pipeline import Basket, ComponentCache, Outcome, run
-from pos.promotions.result import build_result
+from pos.promotions.result import build_result, label
 from pos.promotions.rules import Item, Moment, Rule, compile_rule
 
+# A line's live candidates at one pricing: per-unit rules, those of them that compete (not
+# stackable), both in priority order, and group and threshold rules with part masks. Plain
+# tuples of ints: the cyclic collector untracks them (it keeps walking named tuples).
+LiveLine = tuple[tuple[int, ...], tuple[int, ...], tuple[tuple[int, int], ...]]
+
+
+class LiveState(NamedTuple):
+    """What is live for one minute, store, member tier and coupon state."""
+
+    rules: dict[int, bool]  # minute-aligned rules
+    lines: dict[LineKey, LiveLine]  # lines whose rules are all minute-aligned
+
+
 KnownSkus = Callable[[str], bool] | frozenset[str]
-CANDIDATE_CACHE_SIZE = 100_000
 LIVE_CACHE_SIZE = 16
 
 
@@ -54,64 +68,35 @@ class Pricer:
         self.inert = frozenset(self.unknown_skus)
         self.max_near_misses = max_near_misses
         self.by_priority = bundle.resolution == "priority"
-        self._by_key: dict[str, dict[str, set[int]]] = {"sku": {}, "category": {}, "brand": {}}
-        self._everywhere: set[int] = set()
         self._basket_wide: list[int] = []
         self._wide_by_code: dict[str, int] = {}  # basket-wide coupon rules: checked when presented
         for rule in self.rules:
-            if rule.id in self.inert:
+            if rule.parts or rule.id in self.inert:
                 continue
-            if not rule.parts and rule.promotion.coupon is not None:
+            if rule.promotion.coupon is not None:
                 self._wide_by_code[rule.promotion.coupon.code.upper()] = rule.index
-            elif not rule.parts:
+            else:
                 self._basket_wide.append(rule.index)
-            for part in rule.parts:
-                if part.everything:
-                    self._everywhere.add(rule.index)
-                for kind, keys in (
-                    ("sku", part.skus),
-                    ("category", part.categories),
-                    ("brand", part.brands),
-                ):
-                    for key in keys:
-                        self._by_key[kind].setdefault(key, set()).add(rule.index)
         self.coupons = CouponCheck(self.rules, self.inert)
         self._overriders = _overriders(self.rules)
         self._override_order = _topological(self.rules)
-        self._candidates: dict[tuple[str, str, str], tuple[int, ...]] = {}
         self._components = ComponentCache(cache_size)
-        # liveness of minute-aligned rules, per (minute, store, tier): re-scans skip the checks
-        self._live_by_minute: dict[tuple[object, ...], dict[int, bool]] = {}
-
-    def candidates(self, line: BasketLine) -> tuple[int, ...]:
-        """Indices of the rules whose sets accept this line (cached per sku/category/brand)."""
-        key = (line.sku, line.category, line.brand)
-        found = self._candidates.get(key)
-        if found is None:
-            indices: set[int] = set()
-            indices.update(self._everywhere)
-            indices.update(self._by_key["sku"].get(line.sku, ()))
-            if line.category:
-                indices.update(self._by_key["category"].get(line.category, ()))
-            if line.brand:
-                indices.update(self._by_key["brand"].get(line.brand, ()))
-            found = tuple(sorted(i for i in indices if self.rules[i].accepts(line)))
-            if len(self._candidates) >= CANDIDATE_CACHE_SIZE:
-                self._candidates.clear()
-            self._candidates[key] = found
-        return found
+        # liveness of minute-aligned rules, per (minute, store, tier, coupons): re-scans skip it
+        self._live_by_minute: dict[tuple[object, ...], LiveState] = {}
+        self._labels = [label(rule) for rule in self.rules]
+        self._position = [0] * len(self.rules)  # rule index -> its place in priority order
+        for place, rule in enumerate(sorted(self.rules, key=lambda r: r.rank)):
+            self._position[rule.index] = place
+        self.index = CandidateIndex(self.rules, self.inert, self._position)
 
     def price(self, lines: Sequence[BasketLine], ctx: PricingContext) -> PricingResult:
         """Price a basket: the discounts, line by line, with near misses and refused coupons."""
-        seen: set[str] = set()
-        for line in lines:
-            if line.line_id in seen:
-                raise InvalidInput(f"line_id {line.line_id!r} appears twice in the basket")
-            seen.add(line.line_id)
-        ordered = sorted(lines, key=lambda line: (line.sku, line.line_id))
-        items = [Item.of(i, line) for i, line in enumerate(ordered)]
+        if len({line.line_id for line in lines}) != len(lines):
+            raise InvalidInput(f"line_id {_repeated(lines)!r} appears twice in the basket")
+        ordered = sorted(lines, key=_canonical)
         moment = Moment.of(ctx)
-        basket = self._basket(items, ctx, moment)
+        basket = self._basket(ordered, ctx, moment)
+        items = basket.items
         alone = AloneSavings(basket, self.by_priority, self._components)
         # only rules tied by `overrides` need to know whether they qualify before choosing
         kept: set[int] = set()
@@ -122,9 +107,12 @@ class Pricer:
                     overridden.add(index)
                 else:
                     kept.add(index)
-        chosen = sorted(
-            (self.rules[i] for i in basket.lines_of if i not in overridden), key=lambda r: r.rank
-        )
+        position = self._position
+        chosen = [
+            self.rules[i]
+            for i in sorted(basket.lines_of, key=position.__getitem__)
+            if i not in overridden
+        ]
         best = self._choose(basket, chosen, alone)
         near = find_near_misses(
             [r for r in chosen if r.kind != "unit"],
@@ -135,42 +123,65 @@ class Pricer:
             self.max_near_misses,
         )
         rejected = self.coupons.rejections(ctx, moment, alone.qualifies, set(best.per_rule))
-        return build_result(self.rules, items, best, near, rejected)
+        return build_result(self._labels, position, items, best, near, rejected)
 
-    def _basket(self, items: list[Item], ctx: PricingContext, moment: Moment) -> Basket:
-        presented = self.coupons.presented(ctx)
-        memo: dict[int, bool] = {}
-        minute_live = self._live_by_minute.get(moment.minute_key(ctx))
-        if minute_live is None:
+    def _live_line(
+        self, key: LineKey, line: BasketLine, live: Callable[[int], bool], state: LiveState
+    ) -> LiveLine:
+        """A line's live candidates; kept in `state` when they cannot change within the minute."""
+        candidates, others, aligned = self.index.facts(key, line)
+        units = tuple(index for index in candidates if live(index))
+        competing = tuple(i for i in units if self.rules[i].stacking != "stackable")
+        found = (units, competing, tuple(o for o in others if live(o[0])))
+        if aligned:
+            state.lines[key] = found
+        return found
+
+    def _liveness(self, ctx: PricingContext, moment: Moment) -> LiveState:
+        """Liveness (coupons included) of minute-aligned rules and of lines whose rules all
+        are, shared by every pricing in the same minute, store, tier and coupon state."""
+        key = (moment.minute_key(ctx), self.coupons.state(ctx))
+        found = self._live_by_minute.get(key)
+        if found is None:
             if len(self._live_by_minute) >= LIVE_CACHE_SIZE:
                 self._live_by_minute.pop(next(iter(self._live_by_minute)))
-            minute_live = self._live_by_minute[moment.minute_key(ctx)] = {}
-        basket = Basket(items, {}, {}, {})
-        for item in items:
-            units: list[Rule] = []
-            for index in self.candidates(item.line):
-                rule = self.rules[index]
-                live = memo.get(index)
-                if live is None:
-                    live = minute_live.get(index) if rule.minute_aligned else None
-                    if live is None:
-                        live = rule.is_live(ctx, moment)
-                        if rule.minute_aligned:
-                            minute_live[index] = live
-                    if live and rule.promotion.coupon is not None:
-                        live = self.coupons.usable(rule, ctx, presented)
-                    memo[index] = live
-                if not live or (rule.kind == "group" and item.line.weighed):
-                    continue
-                basket.lines_of.setdefault(index, []).append(item.index)
-                if rule.kind == "unit":
-                    units.append(rule)
-                    basket.masks[index, item.index] = 1
-                elif rule.kind == "group":
-                    basket.masks[index, item.index] = rule.part_mask(item.line)
-            if len(units) > 1:
-                units.sort(key=lambda r: r.rank)
-            basket.unit_rules[item.index] = units
+            found = self._live_by_minute[key] = LiveState({}, {})
+        return found
+
+    def _basket(self, ordered: list[BasketLine], ctx: PricingContext, moment: Moment) -> Basket:
+        presented = self.coupons.presented(ctx)
+        state = self._liveness(ctx, moment)
+        shared = state.rules
+        memo: dict[int, bool] = {}
+
+        def live(index: int) -> bool:
+            found = shared.get(index)
+            if found is None:
+                found = memo.get(index)
+                if found is None:
+                    rule = self.rules[index]
+                    found = rule.is_live(ctx, moment) and self.coupons.usable(rule, ctx, presented)
+                    (shared if rule.minute_aligned else memo)[index] = found
+            return found
+
+        basket = Basket([], self.rules, [], {}, {})
+        items, masks, lines_of = basket.items, basket.masks, basket.lines_of
+        for i, line in enumerate(ordered):
+            key = line_key(line)
+            found = state.lines.get(key)
+            if found is None:
+                found = self._live_line(key, line, live, state)
+            units, competing, others = found
+            items.append(Item.of(i, line))
+            basket.unit_rules.append(competing)
+            for index in units:
+                lines_of.setdefault(index, []).append(i)
+            for index, mask in others:
+                lines_of.setdefault(index, []).append(i)
+                if mask:
+                    masks[index, i] = mask
+            if competing:
+                basket.competing_units.update(competing)
         if items:
             wide = self._basket_wide + [
                 self._wide_by_code[c] for c in presented if c in self._wide_by_code
@@ -178,7 +189,7 @@ class Pricer:
             for index in wide:
                 rule = self.rules[index]
                 if rule.is_live(ctx, moment) and self.coupons.usable(rule, ctx, presented):
-                    basket.lines_of[index] = [item.index for item in items]
+                    lines_of[index] = list(range(len(items)))
         return basket
 
     def _choose(self, basket: Basket, rules: list[Rule], alone: AloneSavings) -> Outcome:
@@ -211,6 +222,19 @@ class Pricer:
         if rule.stacking == "exclusive" or rule.kind == "threshold":
             return True
         return rule.kind == "group" and combined.method == "bounded"
+
+
+def _canonical(line: BasketLine) -> tuple[str, str]:
+    return (line.sku, line.line_id)
+
+
+def _repeated(lines: Sequence[BasketLine]) -> str:
+    seen: set[str] = set()
+    for line in lines:
+        if line.line_id in seen:
+            return line.line_id
+        seen.add(line.line_id)
+    return ""
 
 
 def _overriders(rules: Sequence[Rule]) -> dict[int, tuple[int, ...]]:

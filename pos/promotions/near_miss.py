@@ -91,7 +91,7 @@ def find_near_misses(
     items: Sequence[Item],
     masks: Mapping[tuple[int, int], int],
     lines_of: Mapping[int, Sequence[int]],
-    spend_net: Mapping[int, int],
+    spend_net: Sequence[int],
     limit: int,
 ) -> tuple[NearMiss, ...]:
     """The best `limit` near misses among live rules, ranked by saving, priority, id."""
@@ -100,7 +100,7 @@ def find_near_misses(
         if rule.kind == "group":
             miss = _group_miss(rule, items, lines_of.get(rule.index, ()), masks)
         elif rule.kind == "threshold":
-            miss = _spend_miss(rule, sum(spend_net[i] for i in lines_of.get(rule.index, ())))
+            miss = _spend_miss(rule, sum(map(spend_net.__getitem__, lines_of.get(rule.index, ()))))
         else:
             miss = None
         if miss is not None:

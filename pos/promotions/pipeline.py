@@ -28,9 +28,11 @@ class Basket:
     """One pricing's canonical items and which live rules may touch which items."""
 
     items: list[Item]
-    unit_rules: dict[int, list[Rule]]  # item index -> live per-unit rules accepting it
-    masks: dict[tuple[int, int], int]  # (rule index, item index) -> part mask (item rules)
+    rules: Sequence[Rule]  # every rule of the bundle, by index
+    unit_rules: list[tuple[int, ...]]  # item index -> live competing per-unit rules, by priority
+    masks: dict[tuple[int, int], int]  # (rule index, item index) -> part mask (group rules)
     lines_of: dict[int, list[int]]  # rule index -> item indices it accepts
+    competing_units: set[int] = field(default_factory=set)  # every rule in `unit_rules`
 
 
 @dataclass(slots=True)
@@ -39,7 +41,7 @@ class Outcome:
     per_rule: dict[int, dict[int, int]] = field(default_factory=dict)  # rule -> item -> discount
     applications: dict[int, int] = field(default_factory=dict)
     method: Method = "exact"
-    spend_net: dict[int, int] = field(default_factory=dict)  # item -> amount before thresholds
+    spend_net: list[int] = field(default_factory=list)  # item -> amount before thresholds
 
     def add(self, rule: int, item: int, discount: int, applications: int = 0) -> None:
         if discount:
@@ -114,21 +116,18 @@ def run(basket: Basket, rules: Sequence[Rule], by_priority: bool, cache: Compone
     """Price the basket with exactly these (live, applicable) rules."""
     chosen = {rule.index for rule in rules}
     outcome = Outcome(method="priority" if by_priority else "exact")
-    items = {item.index: item for item in basket.items}
+    items = basket.items
     competing = [r for r in rules if r.kind != "threshold" and r.stacking != "stackable"]
-    unit_rules = {
-        i: [r for r in rs if r.index in chosen and r.stacking != "stackable"]
-        for i, rs in basket.unit_rules.items()
-    }
-    leftover = {item.index: item.units for item in basket.items}
+    unit_rules = _chosen_unit_rules(basket, chosen)
+    leftover = [item.units for item in items]
     if by_priority:
-        apps, leftover = claim_by_priority(basket.items, competing, basket.masks, unit_saving)
+        apps, _ = claim_by_priority(items, competing, basket.masks, basket.lines_of, unit_saving)
         for rule_index, rule_apps in apps.items():
             for app in rule_apps:
                 for i, part in app.parts.items():
                     outcome.add(rule_index, i, part)
             outcome.add(rule_index, 0, 0, len(rule_apps))
-        leftover = dict.fromkeys(leftover, 0)
+        leftover = [0] * len(items)
     else:
         groups = sorted(
             (r for r in competing if r.kind == "group" and _may_apply(basket, r)),
@@ -145,11 +144,13 @@ def run(basket: Basket, rules: Sequence[Rule], by_priority: bool, cache: Compone
                 outcome.add(rule_index, 0, 0, len(rule_apps))
             for local, units in choice.leftover.items():
                 leftover[comp_items[local].index] = units
-    for index, units in leftover.items():
-        best = _best_unit_rule(unit_rules.get(index, []), items[index], units)
-        if best is not None:
-            outcome.add(best[1].index, index, best[0], 1)
-    taken = dict.fromkeys(items, 0)
+    for item in items:
+        candidates, units = unit_rules[item.index], leftover[item.index]
+        if candidates and units:
+            best = _best_unit_rule(basket.rules, candidates, item, units)
+            if best is not None:
+                outcome.add(best[1].index, item.index, best[0], 1)
+    taken = [0] * len(items)
     for lines in outcome.per_rule.values():
         for i, part in lines.items():
             taken[i] += part
@@ -164,10 +165,10 @@ def run(basket: Basket, rules: Sequence[Rule], by_priority: bool, cache: Compone
             if saving > 0:
                 taken[i] += saving
                 outcome.add(rule.index, i, saving, 1)
-    outcome.spend_net = {i: items[i].amount - taken[i] for i in items}
+    outcome.spend_net = [item.amount - taken[item.index] for item in items]
     thresholds = [r for r in rules if r.kind == "threshold"]
     if thresholds:
-        headroom = {i: outcome.spend_net[i] - items[i].floor for i in items}
+        headroom = [net - item.floor for net, item in zip(outcome.spend_net, items, strict=True)]
         applied = apply_thresholds(
             thresholds, basket.lines_of, outcome.spend_net, headroom, by_priority
         )
@@ -178,11 +179,26 @@ def run(basket: Basket, rules: Sequence[Rule], by_priority: bool, cache: Compone
     return outcome
 
 
-def _best_unit_rule(rules: Sequence[Rule], item: Item, units: int) -> tuple[int, Rule] | None:
-    """The per-unit rule saving most on `units` units; `rules` come in priority order, so a
-    tie keeps the higher priority, then the smaller promotion id."""
+def _chosen_unit_rules(basket: Basket, chosen: set[int]) -> list[tuple[int, ...]]:
+    """Each item's competing per-unit rules among `chosen` (the basket's own lists when all are)."""
+    dropped = basket.competing_units - chosen
+    if not dropped:
+        return basket.unit_rules
+    unit_rules = list(basket.unit_rules)
+    for index in dropped:
+        for i in basket.lines_of[index]:
+            unit_rules[i] = tuple(r for r in unit_rules[i] if r not in dropped)
+    return unit_rules
+
+
+def _best_unit_rule(
+    rules: Sequence[Rule], candidates: Sequence[int], item: Item, units: int
+) -> tuple[int, Rule] | None:
+    """The per-unit rule saving most on `units` units; `candidates` come in priority order, so
+    a tie keeps the higher priority, then the smaller promotion id."""
     best: tuple[int, Rule] | None = None
-    for rule in rules:
+    for index in candidates:
+        rule = rules[index]
         saving = unit_saving(rule, item, units) if units else 0
         if saving > 0 and (best is None or saving > best[0]):
             best = (saving, rule)
@@ -193,19 +209,19 @@ def _solve(
     basket: Basket,
     comp_items: list[Item],
     comp_rules: list[Rule],
-    unit_rules: dict[int, list[Rule]],
+    unit_rules: list[tuple[int, ...]],
     cache: ComponentCache,
 ) -> Choice:
     """Solve one component on local indices (0..n-1), so a cached answer fits any basket."""
     key = (
         tuple(item.line for item in comp_items),
         tuple(rule.index for rule in comp_rules),
-        tuple(tuple(r.index for r in unit_rules.get(item.index, [])) for item in comp_items),
+        tuple(unit_rules[item.index] for item in comp_items),
     )
     choice = cache.get(key)
     if choice is not None:
         return choice
-    local_items = [Item.of(local, item.line) for local, item in enumerate(comp_items)]
+    local_items = [item.at(local) for local, item in enumerate(comp_items)]
     masks = {
         (rule.index, local): basket.masks[rule.index, item.index]
         for rule in comp_rules
@@ -217,7 +233,8 @@ def _solve(
     def rest(item: Item, units: int) -> int:
         key = (item.index, units)
         if key not in rest_cache:
-            best = _best_unit_rule(unit_rules.get(comp_items[item.index].index, []), item, units)
+            candidates = unit_rules[comp_items[item.index].index]
+            best = _best_unit_rule(basket.rules, candidates, item, units)
             rest_cache[key] = best[0] if best else 0
         return rest_cache[key]
 

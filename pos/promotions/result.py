@@ -8,9 +8,19 @@ from pos.promotions.basket import AppliedDiscount, NearMiss, PricingResult, Reje
 from pos.promotions.pipeline import Outcome
 from pos.promotions.rules import Item, Rule
 
+Label = tuple[str, str, str, str | None]  # promotion id, English name, Chinese name, coupon code
+
+
+def label(rule: Rule) -> Label:
+    """What a discount shows of its promotion (computed once per bundle)."""
+    promotion = rule.promotion
+    code = promotion.coupon.code.upper() if promotion.coupon else None
+    return promotion.id, promotion.name_en, promotion.display_name_zh, code
+
 
 def build_result(
-    rules: Sequence[Rule],
+    labels: Sequence[Label],
+    position: Sequence[int],
     items: Sequence[Item],
     outcome: Outcome,
     near_misses: tuple[NearMiss, ...],
@@ -18,34 +28,35 @@ def build_result(
 ) -> PricingResult:
     """Discounts in priority order (then id), each with the lines it touched in canonical order."""
     discounts: list[AppliedDiscount] = []
-    per_line = {item.line.line_id: 0 for item in items}
-    for index in sorted(outcome.per_rule, key=lambda i: rules[i].rank):
-        promotion = rules[index].promotion
-        lines = {
-            items[i].line.line_id: part
-            for i, part in sorted(outcome.per_rule[index].items())
-            if part
-        }
+    line_ids = [item.line.line_id for item in items]
+    per_line = [0] * len(items)
+    for index in sorted(outcome.per_rule, key=position.__getitem__):
+        parts = outcome.per_rule[index]
+        if len(parts) > 1:
+            parts = dict(sorted(parts.items()))
+        lines: dict[str, int] = {}
+        for i, part in parts.items():
+            if part:
+                lines[line_ids[i]] = part
+                per_line[i] += part
         if not lines:
             continue
-        for line_id, part in lines.items():
-            per_line[line_id] += part
+        promotion_id, name_en, name_zh, code = labels[index]
         discounts.append(
             AppliedDiscount(
-                promotion_id=promotion.id,
-                name_en=promotion.name_en,
-                name_zh=promotion.display_name_zh,
+                promotion_id=promotion_id,
+                name_en=name_en,
+                name_zh=name_zh,
                 amount=sum(lines.values()),
                 lines=lines,
                 applications=max(1, outcome.applications.get(index, 1)),
-                coupon_code=promotion.coupon.code.upper() if promotion.coupon else None,
+                coupon_code=code,
             )
         )
-    total = sum(per_line.values())
     return PricingResult(
         discounts=tuple(discounts),
-        line_discounts=per_line,
-        total_discount=total,
+        line_discounts=dict(zip(line_ids, per_line, strict=True)),
+        total_discount=sum(per_line),
         near_misses=near_misses,
         rejected_coupons=rejected,
         subtotal=sum(item.amount for item in items),

@@ -20,7 +20,7 @@ per-unit promotion (percent off, amount off, fixed price) of its line.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from pos.promotions.groups import Application, Unit, applications, sort_units
@@ -198,13 +198,14 @@ def claim_by_priority(
     items: Sequence[Item],
     rules: Sequence[Rule],
     masks: dict[tuple[int, int], int],
+    lines_of: Mapping[int, Sequence[int]],
     unit_saving: Callable[[Rule, Item, int], int],
 ) -> tuple[dict[int, list[Application]], dict[int, int]]:
     """Priority resolution: rules in priority order each take what they can of what is left."""
     available = {it.index: it.units for it in items}
     chosen: dict[int, list[Application]] = {}
     for rule in sorted(rules, key=lambda r: r.rank):
-        eligible = [it for it in items if available[it.index] and (rule.index, it.index) in masks]
+        eligible = [items[i] for i in lines_of[rule.index] if available[i]]
         if rule.kind == "unit":
             for item in eligible:
                 saving = unit_saving(rule, item, available[item.index])

@@ -86,8 +86,8 @@ def _choose_disjoint(
 def apply_thresholds(
     rules: Sequence[Rule],
     lines_of: Mapping[int, Sequence[int]],
-    net: Mapping[int, int],
-    headroom: dict[int, int],
+    net: Sequence[int],
+    headroom: list[int],
     by_priority: bool,
 ) -> dict[int, tuple[dict[int, int], int]]:
     """Threshold discounts: rule index -> ({item index: discount}, applications).
@@ -100,7 +100,7 @@ def apply_thresholds(
 
     def evaluate(rule: Rule) -> tuple[int, int]:
         assert isinstance(rule.promotion, SpendThreshold)
-        return threshold_saving(rule.promotion, sum(net[i] for i in lines_of[rule.index]))
+        return threshold_saving(rule.promotion, sum(map(net.__getitem__, lines_of[rule.index])))
 
     def allocate(rule: Rule, saving: int, times: int) -> None:
         lines = list(lines_of[rule.index])
