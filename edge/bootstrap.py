@@ -67,7 +67,7 @@ def build_node(settings: Settings, *, init: bool = False) -> Node:
         operators=Operators(ledger, settings.security),
         checkout=checkout,
         promotions=promotions,
-        completion=Completion(ledger, settings, print_hook=print_queue.print_hook),
+        completion=Completion(ledger, settings, print_hook=print_queue.print_hook, carts=checkout.take_cart),
         shifts=shifts,
         returns=returns,
         events=events,

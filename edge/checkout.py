@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from edge import catalog, fastjson
-from edge.clock import utc_now
+from edge.clock import to_utc_text, utc_now
 from edge.ledger import Ledger, UnitOfWork
 from edge.members import member_for_sale
 from edge.requests import Replayed, claim_request
@@ -93,23 +94,19 @@ def open_shift_on(session: Session, lane: int) -> ShiftRow:
     return row
 
 
-def load_sale(session: Session, sale_id: str) -> tuple[OpenSaleRow, Sale]:
-    row = session.get(OpenSaleRow, sale_id)
-    if row is None:
-        done = session.get(SaleRow, sale_id)
-        if done is not None:
-            raise Conflict(f"sale {sale_id} is already completed as receipt {done.receipt_no}")
-        raise NotFound(f"no open or suspended sale {sale_id}")
-    return row, Sale.from_dict(fastjson.loads(row.body))
+def open_shift_id(conn: Connection, lane: int) -> str:
+    found = conn.exec_driver_sql("SELECT shift_id FROM shift WHERE lane = ? AND state = 'open'", (lane,)).scalar()
+    if found is None:
+        raise Conflict(f"no shift is open on lane {lane}: open one with a float first")
+    return str(found)
 
 
-def _commit(uow: UnitOfWork, sale: Sale) -> None:
-    try:
-        uow.commit()
-    except IntegrityError as err:
-        if "open_sale.lane" in str(err):
-            raise Conflict(f"lane {sale.lane_id} already has an open sale: suspend or finish it first") from err
-        raise
+def missing_sale(conn: Connection, sale_id: str) -> Exception:
+    """The error for a sale that is not open or suspended: completed already, or unknown."""
+    done = conn.exec_driver_sql("SELECT receipt_no FROM sale WHERE sale_id = ?", (sale_id,)).first()
+    if done is not None:
+        return Conflict(f"sale {sale_id} is already completed as receipt {done[0]}")
+    return NotFound(f"no open or suspended sale {sale_id}")
 
 
 class Checkout:
@@ -166,8 +163,8 @@ class Checkout:
                 currency=self._settings.store.currency, pricing=self.pricing, at=utc_now(),
             )
             sale.pull_events()
-            self._save(uow, sale, None)
-            _commit(uow, sale)
+            self._save(uow, sale, exists=False)
+            uow.commit()
         return sale
 
     def add_item(
@@ -286,23 +283,26 @@ class Checkout:
             return tenders.stored_value(request.tender_id, request.kind, request.amount, request.code, card.balance, currency)
         raise InvalidInput(f"tender kind {request.kind.value} is not taken at the lane")
 
-    def _load(self, session: Session, sale_id: str) -> tuple[OpenSaleRow, Sale]:
-        """The cart, from memory when this process saved its current version last (parsing a
-        100-line cart costs milliseconds a scan); from its saved JSON otherwise."""
-        row = session.get(OpenSaleRow, sale_id)
+    def take_cart(self, conn: Connection, sale_id: str) -> Sale:
+        """The cart for a command, from memory when this process saved its current version last
+        (parsing a 100-line cart costs milliseconds a scan); from its saved JSON otherwise.
+        Taken out of memory: the command's saved result goes back in."""
+        found = conn.exec_driver_sql("SELECT version, body FROM open_sale WHERE sale_id = ?", (sale_id,)).first()
         cached = self._carts.pop(sale_id, None)
-        if row is not None and cached is not None and cached.version == row.version:
-            return row, cached
-        return load_sale(session, sale_id)
+        if found is None:
+            raise missing_sale(conn, sale_id)
+        if cached is not None and cached.version == found[0]:
+            return cached
+        return Sale.from_dict(fastjson.loads(found[1]))
 
     def _change(self, sale_id: str, command: Callable[[Sale, UnitOfWork], T], reprice: bool = True) -> tuple[Sale, T]:
         with self._ledger.unit_of_work() as uow:
-            row, sale = self._load(uow.session, sale_id)
+            sale = self.take_cart(uow.session.connection(), sale_id)
             result = command(sale, uow)
             if reprice and sale.state is SaleState.OPEN:
                 sale.apply_discounts(self.repricer.discounts_for(sale, utc_now()), at=utc_now())
-            self._save(uow, sale, row)
-            _commit(uow, sale)
+            self._save(uow, sale, exists=True)
+            uow.commit()
             if sale.state in (SaleState.OPEN, SaleState.SUSPENDED):
                 if len(self._carts) >= MAX_CACHED_CARTS:
                     self._carts.clear()
@@ -311,21 +311,33 @@ class Checkout:
             listener(sale)
         return sale, result
 
-    def _save(self, uow: UnitOfWork, sale: Sale, row: OpenSaleRow | None) -> None:
+    def _save(self, uow: UnitOfWork, sale: Sale, *, exists: bool) -> None:
+        """Journal the audited events and write the cart (one SQL statement, no ORM flush)."""
         for event in sale.pull_events():
             self._audit(uow, event)
+        conn = uow.session.connection()
         if sale.state is SaleState.CANCELLED:
-            if row is not None:
-                uow.session.delete(row)
+            conn.exec_driver_sql("DELETE FROM open_sale WHERE sale_id = ?", (sale.sale_id,))
             return
-        body = fastjson.dumps_text(sale.snapshot())
-        if row is None:
-            row = OpenSaleRow(sale_id=sale.sale_id, lane=int(sale.lane_id), state=sale.state.value,
-                              cashier_id=sale.cashier_id, version=sale.version, body=body, updated_at=utc_now())
-        else:
-            row.lane, row.state, row.cashier_id = int(sale.lane_id), sale.state.value, sale.cashier_id
-            row.version, row.body, row.updated_at = sale.version, body, utc_now()
-        uow.session.add(row)
+        values = (
+            int(sale.lane_id), sale.state.value, sale.cashier_id, sale.version,
+            fastjson.dumps_text(sale.snapshot()), to_utc_text(utc_now()), sale.sale_id,
+        )
+        try:
+            if exists:
+                conn.exec_driver_sql(
+                    "UPDATE open_sale SET lane = ?, state = ?, cashier_id = ?, version = ?, body = ?, updated_at = ? "
+                    "WHERE sale_id = ?", values,
+                )
+            else:
+                conn.exec_driver_sql(
+                    "INSERT INTO open_sale (lane, state, cashier_id, version, body, updated_at, sale_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)", values,
+                )
+        except IntegrityError as err:
+            if "open_sale.lane" in str(err):
+                raise Conflict(f"lane {sale.lane_id} already has an open sale: suspend or finish it first") from err
+            raise
 
     @staticmethod
     def _audit(uow: UnitOfWork, event: SaleEvent) -> None:

@@ -8,20 +8,22 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlalchemy import Connection
+from sqlmodel import Session, select
 
-from edge.checkout import load_sale, open_shift_on
+from edge import fastjson
+from edge.checkout import missing_sale, open_shift_id
 from edge.clock import to_utc_text, utc_now
 from edge.journal import jsonable
 from edge.ledger import Ledger, UnitOfWork
 from edge.members import record_coupon_uses
-from edge.sale_tables import RequestRow, SaleRow, StoredValueRow
+from edge.sale_tables import SaleRow, StoredValueRow
 from edge.settings import Settings
-from edge.shifts import load_shift, save_fact
-from edge.tables import ItemRow
+from edge.shifts import append_fact
 from pos.errors import Conflict, NotFound
 from pos.money import div_round_half_up
 from pos.sale import LineSource, Sale
+from pos.shift_facts import SaleRecorded
 from pos.tender import TenderKind
 
 PrintHook = Callable[[UnitOfWork, Sale, dict[str, Any]], None]
@@ -70,50 +72,66 @@ def apply_stock(session: Session, deltas: dict[str, int], reason: str, ref: str,
     )
 
 
+CartSource = Callable[[Connection, str], Sale]  # the open cart to complete (edge.checkout.Checkout.take_cart)
+
+
+def _saved_cart(conn: Connection, sale_id: str) -> Sale:
+    found = conn.exec_driver_sql("SELECT body FROM open_sale WHERE sale_id = ?", (sale_id,)).first()
+    if found is None:
+        raise missing_sale(conn, sale_id)
+    return Sale.from_dict(fastjson.loads(found[0]))
+
+
+def _price_per_kg(conn: Connection, sku: str) -> int:
+    found = conn.exec_driver_sql("SELECT price, unit FROM item WHERE sku = ?", (sku,)).first()
+    return int(found[0]) if found is not None and found[1] == "kg" else 0
+
+
 class Completion:
-    def __init__(self, ledger: Ledger, settings: Settings, print_hook: PrintHook | None = None) -> None:
+    def __init__(
+        self, ledger: Ledger, settings: Settings, print_hook: PrintHook | None = None, carts: CartSource | None = None,
+    ) -> None:
         self._ledger = ledger
         self._settings = settings
         self.print_hook = print_hook
+        self._carts = carts or _saved_cart
         self.listeners: list[Callable[[Completed], None]] = []
 
     def complete(self, sale_id: str, request_id: str) -> Completed:
-        """Close a fully paid sale. A retried request id returns the first result, changing nothing."""
+        """Close a fully paid sale. A retried request id returns the first result, changing nothing.
+
+        Plain SQL on the write connection: this runs once per sale on the lane's critical path,
+        and the ORM's get/flush bookkeeping cost more than the statements themselves."""
         with self._ledger.unit_of_work() as uow:
-            replay = self._replay(uow.session, request_id, sale_id)
+            conn = uow.session.connection()
+            replay = self._replay(conn, request_id, sale_id)
             if replay is not None:
                 return replay
-            row, sale = load_sale(uow.session, sale_id)
-            shift_row = open_shift_on(uow.session, int(sale.lane_id))
-            receipt_seq = self._next_receipt_seq(uow.session)
+            sale = self._carts(conn, sale_id)
+            lane = int(sale.lane_id)
+            shift_id = open_shift_id(conn, lane)
+            receipt_seq = self._next_receipt_seq(conn)
             receipt_no = f"{self._settings.store.id}-{receipt_seq:08d}"
             sale.complete(receipt_no=receipt_no, at=utc_now())
             sale.pull_events()
             totals, settlement = sale.totals(), sale.settlement()
-            deltas = stock_deltas(sale, lambda sku: self._price_per_kg(uow.session, sku))
-            record = jsonable({
+            deltas = stock_deltas(sale, lambda sku: _price_per_kg(conn, sku))
+            record = {
                 "sale": sale.to_dict(),
                 "receipt_no": receipt_no,
-                "shift_id": shift_row.shift_id,
-                "totals": asdict(totals),
-                "settlement": {**asdict(settlement), "settled": settlement.settled, "paid": settlement.paid},
+                "shift_id": shift_id,
+                "totals": jsonable(asdict(totals)),
+                "settlement": jsonable({**asdict(settlement), "settled": settlement.settled, "paid": settlement.paid}),
                 "stock": [{"sku": sku, "delta": delta} for sku, delta in sorted(deltas.items())],
                 "request_id": request_id,
-            })
+            }
             entry = uow.journal("sale.completed", record)
             apply_stock(uow.session, deltas, "sale", receipt_no, entry.seq)
             self._draw_stored_value(uow.session, sale)
             record_coupon_uses(uow.session, sale, receipt_no, entry.seq)
-            shift = load_shift(shift_row)
-            fact = shift.record_sale(sale)
-            save_fact(uow, shift_row, shift, fact, "shift.sale_recorded", receipt_no=receipt_no)
-            uow.session.delete(row)
-            uow.session.add(SaleRow(
-                sale_id=sale.sale_id, receipt_no=receipt_no, receipt_seq=receipt_seq, lane=int(sale.lane_id),
-                cashier_id=sale.cashier_id, shift_id=shift_row.shift_id, completed_at=sale.closed_at or utc_now(),
-                total=totals.total, tax=totals.tax, body=json.dumps(record, ensure_ascii=False), journal_seq=entry.seq,
-            ))
-            uow.session.add(RequestRow(request_id=request_id, kind="sale.complete", ref=sale.sale_id, created_at=utc_now()))
+            # The shift is open (selected so): its rule for a sale is only the fact itself.
+            append_fact(uow, shift_id, lane, SaleRecorded.from_sale(sale), "shift.sale_recorded", receipt_no=receipt_no)
+            self._store(conn, sale, receipt_seq, shift_id, totals.total, totals.tax, record, entry.seq, request_id)
             if self.print_hook is not None:
                 self.print_hook(uow, sale, record)
             uow.commit()
@@ -122,6 +140,25 @@ class Completion:
             listener(done)
         return done
 
+    @staticmethod
+    def _store(
+        conn: Connection, sale: Sale, receipt_seq: int, shift_id: str, total: int, tax: int,
+        record: dict[str, Any], journal_seq: int, request_id: str,
+    ) -> None:
+        """The cart becomes a sale row, and the request id is spent."""
+        now = to_utc_text(utc_now())
+        conn.exec_driver_sql("DELETE FROM open_sale WHERE sale_id = ?", (sale.sale_id,))
+        conn.exec_driver_sql(
+            "INSERT INTO sale (sale_id, receipt_no, receipt_seq, lane, cashier_id, shift_id, completed_at, total, tax, "
+            "body, journal_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (sale.sale_id, sale.receipt_no, receipt_seq, int(sale.lane_id), sale.cashier_id, shift_id,
+             to_utc_text(sale.closed_at) if sale.closed_at else now, total, tax, fastjson.dumps_text(record), journal_seq),
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO request (request_id, kind, ref, created_at) VALUES (?, 'sale.complete', ?, ?)",
+            (request_id, sale.sale_id, now),
+        )
+
     def receipt(self, receipt_no: str) -> Completed:
         with self._ledger.read() as session:
             row = session.exec(select(SaleRow).where(SaleRow.receipt_no == receipt_no)).first()
@@ -129,15 +166,18 @@ class Completion:
                 raise NotFound(f"no receipt {receipt_no}")
             return self._completed(row, replayed=False)
 
-    def _replay(self, session: Session, request_id: str, sale_id: str) -> Completed | None:
-        seen = session.get(RequestRow, request_id)
+    def _replay(self, conn: Connection, request_id: str, sale_id: str) -> Completed | None:
+        seen = conn.exec_driver_sql("SELECT kind, ref FROM request WHERE request_id = ?", (request_id,)).first()
         if seen is None:
             return None
-        if seen.kind != "sale.complete" or seen.ref != sale_id:
-            raise Conflict(f"request id {request_id} was already used for {seen.kind} of {seen.ref}")
-        row = session.get(SaleRow, sale_id)
-        assert row is not None  # written in the same transaction as the request row
-        return self._completed(row, replayed=True)
+        if (seen[0], seen[1]) != ("sale.complete", sale_id):
+            raise Conflict(f"request id {request_id} was already used for {seen[0]} of {seen[1]}")
+        found = conn.exec_driver_sql(
+            "SELECT receipt_no, journal_seq, body FROM sale WHERE sale_id = ?", (sale_id,)
+        ).first()
+        assert found is not None  # written in the same transaction as the request row
+        record = json.loads(found[2])
+        return Completed(Sale.from_dict(record["sale"]), found[0], found[1], record, replayed=True)
 
     @staticmethod
     def _completed(row: SaleRow, replayed: bool) -> Completed:
@@ -145,13 +185,8 @@ class Completion:
         return Completed(Sale.from_dict(record["sale"]), row.receipt_no, row.journal_seq, record, replayed)
 
     @staticmethod
-    def _price_per_kg(session: Session, sku: str) -> int:
-        item = session.get(ItemRow, sku)
-        return item.price if item is not None and item.unit == "kg" else 0
-
-    @staticmethod
-    def _next_receipt_seq(session: Session) -> int:
-        last = session.exec(select(func.max(col(SaleRow.receipt_seq)))).one()
+    def _next_receipt_seq(conn: Connection) -> int:
+        last = conn.exec_driver_sql("SELECT MAX(receipt_seq) FROM sale").scalar()
         return int(last or 0) + 1
 
     @staticmethod

@@ -141,9 +141,8 @@ class Returns:
                     )
                 card.balance += tender.amount
                 uow.session.add(card)
-        shift = load_shift(shift_row)
-        fact = shift.record_return(refund)
-        save_fact(uow, shift_row, shift, fact, "shift.return_recorded", return_id=refund.return_id)
+        fact = load_shift(uow.session, shift_row).record_return(refund)
+        save_fact(uow, shift_row, fact, "shift.return_recorded", return_id=refund.return_id)
         uow.session.add(ReturnRow(
             return_id=refund.return_id, sale_id=refund.sale_id, total=refund.total,
             body=json.dumps(refund.to_dict(), default=str, ensure_ascii=False), at=refund.at, journal_seq=entry.seq,

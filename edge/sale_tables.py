@@ -57,7 +57,7 @@ class ReturnRow(SQLModel, table=True):
 
 
 class ShiftRow(SQLModel, table=True):
-    """A lane's drawer session; its facts are the shift's whole story (pos.shift)."""
+    """A lane's drawer session; its facts (shift_fact) are the shift's whole story (pos.shift)."""
 
     __tablename__ = "shift"
     __table_args__ = (
@@ -70,7 +70,15 @@ class ShiftRow(SQLModel, table=True):
     opened_at: datetime = Field(sa_column=utc_column())
     closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     z_number: int | None = Field(default=None, unique=True)
-    facts: str  # JSON list of pos.shift facts
+
+
+class ShiftFactRow(SQLModel, table=True):
+    """One fact of a shift (pos.shift_facts codec, JSON), appended in the fact's transaction."""
+
+    __tablename__ = "shift_fact"
+    id: int | None = Field(default=None, primary_key=True)
+    shift_id: str = Field(max_length=64, index=True)
+    body: str
 
 
 class StockLevel(SQLModel, table=True):

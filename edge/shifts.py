@@ -25,16 +25,27 @@ def report_dict(report: ShiftReport) -> dict[str, Any]:
     return result
 
 
-def load_shift(row: ShiftRow) -> Shift:
-    return Shift([fact_from_dict(f) for f in json.loads(row.facts)])
+def load_shift(session: Session, row: ShiftRow) -> Shift:
+    bodies = session.connection().exec_driver_sql(
+        "SELECT body FROM shift_fact WHERE shift_id = ? ORDER BY id", (row.shift_id,)
+    )
+    return Shift([fact_from_dict(json.loads(body)) for (body,) in bodies])
 
 
-def save_fact(uow: UnitOfWork, row: ShiftRow, shift: Shift, fact: ShiftFact, kind: str, **extra: Any) -> int:
-    """Store the shift's facts and journal the new one; returns the journal seq."""
-    row.facts = json.dumps([fact_to_dict(f) for f in shift.facts], ensure_ascii=False)
+def save_fact(uow: UnitOfWork, row: ShiftRow, fact: ShiftFact, kind: str, **extra: Any) -> int:
+    """The shift row (when new or changed) and its new fact; returns the journal seq."""
     uow.session.add(row)
-    entry = uow.journal(kind, {"shift_id": row.shift_id, "lane": row.lane, **jsonable(fact_to_dict(fact)), **extra})
-    return entry.seq
+    return append_fact(uow, row.shift_id, row.lane, fact, kind, **extra)
+
+
+def append_fact(uow: UnitOfWork, shift_id: str, lane: int, fact: ShiftFact, kind: str, **extra: Any) -> int:
+    """Append a shift's new fact and journal it; returns the journal seq. A fact is one row, so
+    a long shift costs a sale no more than a short one."""
+    data = fact_to_dict(fact)
+    uow.session.connection().exec_driver_sql(
+        "INSERT INTO shift_fact (shift_id, body) VALUES (?, ?)", (shift_id, json.dumps(data, ensure_ascii=False))
+    )
+    return uow.journal(kind, {"shift_id": shift_id, "lane": lane, **jsonable(data), **extra}).seq
 
 
 class Shifts:
@@ -45,7 +56,7 @@ class Shifts:
     def current(self, lane: int) -> tuple[ShiftRow, Shift]:
         with self._ledger.read() as session:
             row = open_shift_on(session, lane)
-            return row, load_shift(row)
+            return row, load_shift(session, row)
 
     def open(self, shift_id: str, lane: int, cashier_id: str, float_amount: int) -> ShiftRow:
         """Open a lane's shift with its float; a retried request with the same id finds the first."""
@@ -60,15 +71,15 @@ class Shifts:
                 raise Conflict(f"lane {lane} already has shift {busy.shift_id} open (cashier {busy.cashier_id})")
             now = utc_now()
             shift = Shift.open(shift_id=shift_id, lane_id=str(lane), cashier_id=cashier_id, float_amount=float_amount, at=now)
-            row = ShiftRow(shift_id=shift_id, lane=lane, cashier_id=cashier_id, state="open", opened_at=now, facts="[]")
-            save_fact(uow, row, shift, shift.facts[0], "shift.opened")
+            row = ShiftRow(shift_id=shift_id, lane=lane, cashier_id=cashier_id, state="open", opened_at=now)
+            save_fact(uow, row, shift.facts[0], "shift.opened")
             uow.commit()
         return row
 
     def move_cash(self, lane: int, kind: CashMovementKind, amount: int, operator_id: str, manager_id: str | None) -> Shift:
         def move(uow: UnitOfWork, row: ShiftRow, shift: Shift) -> None:
             fact = shift.move_cash(kind, amount, operator_id=operator_id, at=utc_now(), manager_id=manager_id)
-            save_fact(uow, row, shift, fact, "shift.cash_moved")
+            save_fact(uow, row, fact, "shift.cash_moved")
 
         return self._change(lane, move)
 
@@ -76,7 +87,7 @@ class Shifts:
         """Open the drawer without a sale (manager-approved, journaled with both ids)."""
         def no_sale(uow: UnitOfWork, row: ShiftRow, shift: Shift) -> None:
             fact = shift.no_sale(manager_id=manager_id, reason=reason, at=utc_now())
-            save_fact(uow, row, shift, fact, "shift.no_sale", operator_id=operator_id)
+            save_fact(uow, row, fact, "shift.no_sale", operator_id=operator_id)
 
         return self._change(lane, no_sale)
 
@@ -90,7 +101,7 @@ class Shifts:
             raise Conflict("this node prints nothing: no print queue is configured")
         with self._ledger.unit_of_work() as uow:
             row = open_shift_on(uow.session, lane)
-            shift = load_shift(row)
+            shift = load_shift(uow.session, row)
             report = shift.x_report(as_of=utc_now())
             uow.journal("shift.x_report_printed", jsonable({
                 "shift_id": row.shift_id, "lane": lane, "operator_id": operator_id, "at": report.as_of,
@@ -107,12 +118,12 @@ class Shifts:
             carts = uow.session.exec(select(OpenSaleRow).where(OpenSaleRow.lane == lane, OpenSaleRow.state == "open")).first()
             if carts is not None:
                 raise Conflict(f"lane {lane} has an open sale {carts.sale_id}: finish, suspend or cancel it first")
-            shift = load_shift(row)
+            shift = load_shift(uow.session, row)
             fact = shift.close(counted_cash=counted_cash, at=utc_now())
             z_number = self._next_z(uow.session)
             report = shift.z_report(z_number=z_number)
             row.state, row.closed_at, row.z_number = "closed", fact.at, z_number
-            save_fact(uow, row, shift, fact, "shift.closed", z_report=report_dict(report))
+            save_fact(uow, row, fact, "shift.closed", z_report=report_dict(report))
             if self.print_hook is not None:
                 self.print_hook(uow, lane, report, shift.facts)
             uow.commit()
@@ -126,7 +137,7 @@ class Shifts:
     def _change(self, lane: int, command: Any) -> Shift:
         with self._ledger.unit_of_work() as uow:
             row = open_shift_on(uow.session, lane)
-            shift = load_shift(row)
+            shift = load_shift(uow.session, row)
             command(uow, row, shift)
             uow.commit()
         return shift
@@ -136,4 +147,4 @@ class Shifts:
             row = session.get(ShiftRow, shift_id)
             if row is None:
                 raise NotFound(f"no shift {shift_id}")
-            return row, load_shift(row)
+            return row, load_shift(session, row)

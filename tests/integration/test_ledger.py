@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -143,3 +144,30 @@ def test_ledger_of_another_store_is_refused(node: Node) -> None:
     node.close()
     with pytest.raises(LedgerForeign, match="belongs to store 'T001'"):
         Ledger.open(path, store_id="OTHER")
+
+
+def test_shift_facts_survive_the_move_to_one_row_per_fact_and_back(node: Node) -> None:
+    """Migration 0005 moves a shift's JSON list of facts into shift_fact rows (and back on downgrade)."""
+    from alembic import command
+
+    from edge.ledger import _alembic_config
+    from edge.shifts import Shifts
+    from pos.shift import CashMovementKind
+
+    node.shifts.open("SH1", 3, "101", 50_000)
+    node.shifts.move_cash(3, CashMovementKind.DROP, 20_000, "101", None)
+    before = node.shifts.current(3)[1].facts
+    with node.ledger.writer.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0004")
+    with node.ledger.reader.connect() as conn:
+        listed = conn.exec_driver_sql("SELECT facts FROM shift WHERE shift_id = 'SH1'").scalar()
+        assert "shift_fact" not in {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
+    assert [fact["type"] for fact in json.loads(listed)] == ["ShiftOpened", "CashMoved"]
+    path = node.ledger.path
+    node.close()
+    upgraded = Ledger.open(path, store_id="T001")
+    try:
+        shift = Shifts(upgraded).current(3)[1]
+        assert shift.facts == before and shift.expected_cash() == 30_000
+    finally:
+        upgraded.dispose()
