@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 from edge import fastjson
 from edge.checkout import missing_sale, open_shift_id
 from edge.clock import to_utc_text, utc_now
-from edge.journal import jsonable
 from edge.ledger import Ledger, UnitOfWork
 from edge.members import record_coupon_uses
 from edge.sale_tables import SaleRow, StoredValueRow
@@ -120,8 +119,8 @@ class Completion:
                 "sale": sale.to_dict(),
                 "receipt_no": receipt_no,
                 "shift_id": shift_id,
-                "totals": jsonable(asdict(totals)),
-                "settlement": jsonable({**asdict(settlement), "settled": settlement.settled, "paid": settlement.paid}),
+                "totals": fastjson.plain(totals),
+                "settlement": {**fastjson.plain(settlement), "settled": settlement.settled, "paid": settlement.paid},
                 "stock": [{"sku": sku, "delta": delta} for sku, delta in sorted(deltas.items())],
                 "request_id": request_id,
             }

@@ -36,3 +36,9 @@ def dumps_text(value: Any, *, lenient: bool = False) -> str:
 
 def loads(text: str | bytes) -> Any:
     return orjson.loads(text)
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses as the plain dicts and lists their JSON parses back to (several times faster
+    than `dataclasses.asdict`, which deep-copies): tuples become lists, datetimes ISO text."""
+    return orjson.loads(orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS))

@@ -23,7 +23,31 @@ def _check(value: Any, path: str) -> None:
             _check(item, f"{path}[{index}]")
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _is_plain(value: Any) -> bool:
+    """Whether `value` holds no float and no non-string key: one pass without paths (a sale's
+    journal row has hundreds of values); `_check` walks again only to name what is wrong."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind in _PLAIN:
+            continue
+        if kind is dict:
+            if any(type(key) is not str for key in item):
+                return False
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif isinstance(item, float | dict | list | tuple):
+            return False  # subclasses: let the careful walk decide and name them
+    return True
+
+
 def canonical_json(value: Any) -> bytes:
     """UTF-8 JSON with sorted keys and no spaces; floats refused."""
-    _check(value, "")
+    if not _is_plain(value):
+        _check(value, "")
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
