@@ -189,19 +189,20 @@ class Item:
 
     @classmethod
     def of(cls, index: int, line: BasketLine) -> Item:
-        amount, floor = line.amount, line.floor
         if line.weighed:
+            amount, floor = line.amount, line.floor
             return cls(index, line, 1, amount, floor, amount, floor, amount - floor)
-        unit_floor = min(line.min_price, line.unit_price)
+        quantity, price = line.quantity, line.unit_price
+        unit_floor = min(line.min_price, price)
         return cls(
             index,
             line,
-            line.quantity,
-            line.unit_price,
+            quantity,
+            price,
             unit_floor,
-            amount,
-            floor,
-            line.unit_price - unit_floor,
+            quantity * price,
+            quantity * unit_floor,
+            price - unit_floor,
         )
 
     def at(self, index: int) -> Item:

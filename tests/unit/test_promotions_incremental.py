@@ -1,0 +1,131 @@
+"""Re-pricing on each scan: a long-lived pricer (its caches warm from earlier baskets, times,
+members and coupons) answers exactly what a fresh pricer answers for the same basket."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pos.promotions import BasketLine, Pricer, PricingContext, load_bundle
+from tests.unit.test_promotions_properties import AT, BRAND, CATEGORY, FAST, SKUS, promotions
+
+# a window edge on a whole minute and one a few seconds into a minute, close to AT
+EDGES = (AT - dt.timedelta(minutes=1), AT + dt.timedelta(minutes=1), AT + dt.timedelta(seconds=20))
+
+
+@st.composite
+def targeted(draw: st.DrawFn, pid: str) -> dict[str, Any]:
+    """A promotion, sometimes live only from or until an edge near AT, for gold members, or
+    behind a coupon code."""
+    promotion = draw(promotions(pid))
+    edge = draw(st.sampled_from((None, *EDGES)))
+    if edge is not None:
+        far = dt.timedelta(days=1)
+        start, end = (edge, edge + far) if draw(st.booleans()) else (edge - far, edge)
+        promotion["windows"] = [{"start": start.isoformat(), "end": end.isoformat()}]
+    if draw(st.booleans()):
+        promotion["member_tiers"] = ["gold"]
+    if draw(st.booleans()):
+        promotion["coupon"] = {"code": f"CODE-{pid}", "max_uses_per_customer": 1}
+    return promotion
+
+
+@st.composite
+def bundles(draw: st.DrawFn) -> list[dict[str, Any]]:
+    return [draw(targeted(f"p{i}")) for i in range(draw(st.integers(1, 6)))]
+
+
+# what may change between two pricings of a lane besides the basket: one thing at a time
+changes = st.one_of(
+    st.just({}),
+    st.sampled_from((-61, -1, 0, 19, 21, 59, 61)).map(
+        lambda s: {"at": AT + dt.timedelta(seconds=s)}
+    ),
+    st.sampled_from((None, "gold")).map(lambda tier: {"member_tier": tier}),
+    st.sampled_from((None, "C1")).map(lambda customer: {"customer_id": customer}),
+    st.sampled_from(((), ("CODE-p0",), ("code-p1", "CODE-p2"))).map(
+        lambda codes: {"coupon_codes": codes}
+    ),
+    st.sampled_from(({}, {"code-p0": 1})).map(lambda used: {"customer_coupon_uses": used}),
+)
+
+scans = st.tuples(
+    st.sampled_from(("scan", "scan", "again", "void")),
+    st.sampled_from(SKUS),
+    st.integers(0, 3000),
+    st.integers(0, 10),
+)
+
+
+def apply_scan(lines: list[BasketLine], scan: tuple[str, str, int, int], n: int) -> None:
+    """A lane's change to its basket: a new line, one more of a line, or a voided line."""
+    kind, sku, price, pick = scan
+    if kind == "again" and lines:
+        line = lines[pick % len(lines)]
+        lines[pick % len(lines)] = BasketLine(
+            line.line_id, line.sku, line.quantity + 1, line.unit_price, line.category, line.brand
+        )
+    elif kind == "void" and lines:
+        del lines[pick % len(lines)]
+    else:
+        lines.append(BasketLine(f"L{n}", sku, 1, price, CATEGORY[sku], BRAND[sku]))
+
+
+@FAST
+@given(bundles(), st.lists(st.tuples(scans, changes), min_size=1, max_size=12))
+def test_each_scan_repriced_by_a_long_lived_pricer_equals_a_fresh_pricing(
+    promos: list[dict[str, Any]], steps: list[tuple[tuple[str, str, int, int], dict[str, Any]]]
+) -> None:
+    bundle = load_bundle({"version": 1, "promotions": promos})
+    lane = Pricer(bundle)
+    lines: list[BasketLine] = []
+    ctx = PricingContext(at=AT, store_id="S1")
+    for n, (scan, change) in enumerate(steps):
+        apply_scan(lines, scan, n)
+        ctx = replace(ctx, **change)
+        assert lane.price(lines, ctx) == Pricer(bundle).price(lines, ctx), (n, scan, ctx)
+
+
+def test_a_rule_live_until_seconds_into_a_minute_stops_within_that_minute() -> None:
+    edge = (AT + dt.timedelta(seconds=20)).isoformat()
+    promo = {
+        "id": "p0",
+        "name_en": "until 10:30:20",
+        "type": "percent_off",
+        "items": {"skus": ["A"]},
+        "percent_off": 10,
+        "windows": [{"start": "2024-05-01T00:00:00+08:00", "end": edge}],
+    }
+    pricer = Pricer(load_bundle({"version": 1, "promotions": [promo]}))
+    lines = [BasketLine("L1", "A", 1, 1000, "c1", "b1")]
+    before = pricer.price(lines, PricingContext(at=AT + dt.timedelta(seconds=19), store_id="S1"))
+    after = pricer.price(lines, PricingContext(at=AT + dt.timedelta(seconds=21), store_id="S1"))
+    assert (before.total_discount, after.total_discount) == (100, 0)
+
+
+def test_a_coupon_taken_back_within_the_minute_no_longer_applies() -> None:
+    promo = {
+        "id": "p0",
+        "name_en": "coupon",
+        "type": "amount_off",
+        "items": {"skus": ["A"]},
+        "amount_off": 100,
+        "coupon": {"code": "SAVE-1"},
+    }
+    pricer = Pricer(load_bundle({"version": 1, "promotions": [promo]}))
+    lines = [BasketLine("L1", "A", 1, 1000, "c1", "b1")]
+    presented = PricingContext(at=AT, store_id="S1", coupon_codes=("save-1",))
+    assert pricer.price(lines, presented).total_discount == 100
+    assert pricer.price(lines, replace(presented, coupon_codes=())).total_discount == 0
+    used = replace(presented, coupon_uses={"SAVE-1": 1})
+    assert pricer.price(lines, used).total_discount == 100
+    limited = load_bundle(
+        {"version": 1, "promotions": [{**promo, "coupon": {"code": "SAVE-1", "max_uses": 1}}]}
+    )
+    pricer = Pricer(limited)
+    assert pricer.price(lines, presented).total_discount == 100
+    assert pricer.price(lines, used).total_discount == 0
