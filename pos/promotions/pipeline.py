@@ -144,12 +144,17 @@ def run(basket: Basket, rules: Sequence[Rule], by_priority: bool, cache: Compone
                 outcome.add(rule_index, 0, 0, len(rule_apps))
             for local, units in choice.leftover.items():
                 leftover[comp_items[local].index] = units
+    # below, each (rule, item) gets one discount: plain dict writes instead of `Outcome.add`
+    per_rule, counts = outcome.per_rule, outcome.applications
     for item in items:
         candidates, units = unit_rules[item.index], leftover[item.index]
         if candidates and units:
             best = _best_unit_rule(basket.rules, candidates, item, units)
             if best is not None:
-                outcome.add(best[1].index, item.index, best[0], 1)
+                saving, index = best[0], best[1].index
+                per_rule.setdefault(index, {})[item.index] = saving
+                counts[index] = counts.get(index, 0) + 1
+                outcome.saving += saving
     taken = [0] * len(items)
     for lines in outcome.per_rule.values():
         for i, part in lines.items():
@@ -164,7 +169,9 @@ def run(basket: Basket, rules: Sequence[Rule], by_priority: bool, cache: Compone
             saving = min(room, _stack_saving(rule, item, item.amount - taken[i]))
             if saving > 0:
                 taken[i] += saving
-                outcome.add(rule.index, i, saving, 1)
+                per_rule.setdefault(rule.index, {})[i] = saving
+                counts[rule.index] = counts.get(rule.index, 0) + 1
+                outcome.saving += saving
     outcome.spend_net = [item.amount - taken[item.index] for item in items]
     thresholds = [r for r in rules if r.kind == "threshold"]
     if thresholds:
@@ -173,8 +180,8 @@ def run(basket: Basket, rules: Sequence[Rule], by_priority: bool, cache: Compone
             thresholds, basket.lines_of, outcome.spend_net, headroom, by_priority
         )
         for rule_index, (lines, times) in applied.items():
-            for i, part in lines.items():
-                outcome.add(rule_index, i, part)
+            per_rule[rule_index] = lines  # non-empty, no zero parts
+            outcome.saving += sum(lines.values())
             outcome.add(rule_index, 0, 0, times)
     return outcome
 
