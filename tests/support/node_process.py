@@ -1,4 +1,5 @@
-"""A real `storenode serve` process on a free port, that a test can SIGKILL and restart."""
+"""A real `storenode serve` process on a free port, that a test can SIGKILL and start again on
+the same port and store. Its output goes to a log file beside the config, shown on failure."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import httpx
 
 from tests.support.store import free_port
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 class NodeProcess:
     def __init__(self, config: Path, port: int | None = None) -> None:
@@ -20,33 +23,38 @@ class NodeProcess:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
+        self.log = config.parent / f"node-{self.port}.log"
 
-    def start(self, timeout: float = 60) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "edge.cli", "--config", str(self.config), "serve", "--port", str(self.port)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
+    def start(self, timeout: float = 60.0) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "edge.cli", "--config", str(self.config), "serve",
+                 "--host", "127.0.0.1", "--port", str(self.port)],
+                cwd=REPO, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"node exited: {self.process.stderr.read().decode() if self.process.stderr else ''}")
+                raise AssertionError(f"node exited {self.process.returncode}: {self.log.read_text()[-2000:]}")
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-        raise AssertionError("node did not become healthy")
+        raise AssertionError(f"node not healthy after {timeout} s: {self.log.read_text()[-2000:]}")
 
     def kill(self) -> None:
+        """SIGKILL: no goodbye, like a power cut of the node's box."""
         if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=30)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(15)
+                self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.tui.node import REPO, NodeProcess
+from tests.support.node_process import REPO
+from tests.tui.node import NodeProcess
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (./run installs it)")
 
