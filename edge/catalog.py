@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import gc
-import hashlib
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,27 +12,18 @@ from typing import Any
 from sqlalchemy import Connection
 
 from edge import journal
+from edge.catalog_reader import CatalogFileError as CatalogFileError
+from edge.catalog_reader import CatalogImportStopped as CatalogImportStopped
+from edge.catalog_reader import ReadBatch, read_catalog, read_catalog_in_worker
 from edge.clock import to_utc_text, utc_now
-from edge.errors import NodeError
 from edge.ledger import Ledger
-from pos.catalog import (
-    CATALOG_COLUMNS,
-    REQUIRED_COLUMNS,
-    ItemRecord,
-    TaxClass,
-    Unit,
-    lookup_key,
-    parse_item_row,
-)
-from pos.errors import InvalidInput, NotFound
+from pos.catalog import ItemRecord, TaxClass, Unit, lookup_key
+from pos.errors import NotFound
 
 DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB: ten times a million-item catalog
 BATCH_ROWS = 5000
-SQL_CHUNK = 900  # stays under SQLite's bound-variable limit on old builds
-
-
-class CatalogFileError(NodeError):
-    """The file as a whole cannot be imported (missing, too big, no usable header)."""
+# Below this a worker process costs more to start (~0.2 s) than it saves.
+WORKER_MIN_BYTES = 8 << 20
 
 
 @dataclass
@@ -95,90 +85,48 @@ def _known_tax_classes(ledger: Ledger) -> frozenset[str]:
         return frozenset(row[0] for row in conn.exec_driver_sql("SELECT code FROM tax_class"))
 
 
-def _chunks(values: Sequence[Any], size: int = SQL_CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+# A batch's keys go to SQLite as one JSON array: one query per batch, no SQL built per chunk.
+_OWNERS = "SELECT code, sku FROM item_code WHERE code IN (SELECT value FROM json_each(?))"
+_EXISTING = "SELECT sku FROM item WHERE sku IN (SELECT value FROM json_each(?))"
+_UPSERT_ITEM = (
+    "INSERT INTO item (sku, name_en, name_zh, unit, price, tax_class, category, brand, active, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sku) DO UPDATE SET "
+    "name_en = excluded.name_en, name_zh = excluded.name_zh, unit = excluded.unit, "
+    "price = excluded.price, tax_class = excluded.tax_class, category = excluded.category, "
+    "brand = excluded.brand, active = excluded.active, updated_at = excluded.updated_at"
+)
 
 
-def _owners(conn: Connection, codes: Sequence[str]) -> dict[str, str]:
-    owners: dict[str, str] = {}
-    for chunk in _chunks(codes):
-        marks = ",".join("?" * len(chunk))
-        for code, sku in conn.exec_driver_sql(
-            f"SELECT code, sku FROM item_code WHERE code IN ({marks})", tuple(chunk)
-        ):
-            owners[code] = sku
-    return owners
-
-
-def _existing_skus(conn: Connection, skus: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(skus):
-        marks = ",".join("?" * len(chunk))
-        found.update(
-            row[0]
-            for row in conn.exec_driver_sql(
-                f"SELECT sku FROM item WHERE sku IN ({marks})", tuple(chunk)
-            )
-        )
-    return found
-
-
-def _apply_batch(
-    ledger: Ledger,
-    batch: list[tuple[int, ItemRecord]],
-    report: ImportReport,
-    final: dict[str, Any] | None,
-) -> None:
+def _apply_batch(ledger: Ledger, batch: ReadBatch, report: ImportReport, final: dict[str, Any] | None) -> None:
     """Upsert one batch in one transaction; a record whose barcode belongs to another item is refused."""
     now = to_utc_text(utc_now())
     with ledger.writer.begin() as conn:
-        owners = _owners(conn, [code.value for _, record in batch for code in record.codes])
-        accepted: list[ItemRecord] = []
-        for line, record in batch:
-            taken = next(
-                (c.value for c in record.codes if owners.get(c.value, record.sku) != record.sku),
-                None,
-            )
-            if taken is not None:
-                report.errors.append(
-                    RowError(line, f"barcode {taken} already belongs to item {owners[taken]}")
-                )
-            else:
-                accepted.append(record)
-        skus = [record.sku for record in accepted]
-        existing = _existing_skus(conn, skus)
-        if accepted:
+        codes = batch.codes
+        found = conn.exec_driver_sql(_OWNERS, (json.dumps([code[0] for code in codes]),)).all()
+        owners: dict[str, str] = dict(found)  # of a list: dict(result) would take it for a mapping
+        # Only codes already in the ledger can belong to another item: usually none, or the same item's.
+        taken = [code for code in codes if owners.get(code[0], code[2]) != code[2]] if owners else []
+        items: list[tuple[Any, ...]] = [(*item, now) for item in batch.items]
+        if taken:
+            refused: dict[str, str] = {}
+            for value, _, sku in taken:
+                refused.setdefault(sku, value)  # the item's first barcode that is taken
+            for line, item in zip(batch.lines, batch.items, strict=True):
+                if item[0] in refused:
+                    value = refused[item[0]]
+                    report.errors.append(RowError(line, f"barcode {value} already belongs to item {owners[value]}"))
+            items = [item for item in items if item[0] not in refused]
+            codes = [code for code in codes if code[2] not in refused]
+        existing = [row[0] for row in conn.exec_driver_sql(_EXISTING, (json.dumps([item[0] for item in items]),))]
+        if items:
+            conn.exec_driver_sql(_UPSERT_ITEM, items)
+        if existing:  # their barcodes are replaced by the file's
             conn.exec_driver_sql(
-                "INSERT INTO item (sku, name_en, name_zh, unit, price, tax_class, category, brand, active, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sku) DO UPDATE SET "
-                "name_en = excluded.name_en, name_zh = excluded.name_zh, unit = excluded.unit, "
-                "price = excluded.price, tax_class = excluded.tax_class, category = excluded.category, "
-                "brand = excluded.brand, active = excluded.active, updated_at = excluded.updated_at",
-                [
-                    (
-                        r.sku,
-                        r.name_en,
-                        r.name_zh,
-                        r.unit,
-                        r.price,
-                        r.tax_class,
-                        r.category,
-                        r.brand,
-                        r.active,
-                        now,
-                    )
-                    for r in accepted
-                ],
+                "DELETE FROM item_code WHERE sku IN (SELECT value FROM json_each(?))", (json.dumps(existing),)
             )
-        if existing:
-            for chunk in _chunks(sorted(existing)):
-                marks = ",".join("?" * len(chunk))
-                conn.exec_driver_sql(f"DELETE FROM item_code WHERE sku IN ({marks})", tuple(chunk))
-        codes = [(c.value, c.kind, r.sku) for r in accepted for c in r.codes]
         if codes:
             conn.exec_driver_sql("INSERT INTO item_code (code, kind, sku) VALUES (?, ?, ?)", codes)
-        report.created += len(accepted) - len(existing)
+        report.created += len(items) - len(existing)
         report.updated += len(existing)
         if final is not None:
             summary = {
@@ -191,23 +139,6 @@ def _apply_batch(
             report.journal_seq = journal.append(conn, "catalog.imported", summary).seq
 
 
-def _check_header(fieldnames: Sequence[str] | None, path: Path) -> None:
-    if not fieldnames:
-        raise CatalogFileError(
-            f"{path}: empty file or no header line (expected: {','.join(CATALOG_COLUMNS)})"
-        )
-    names = [name.strip() for name in fieldnames]
-    unknown = [name for name in names if name not in CATALOG_COLUMNS]
-    if unknown:
-        raise CatalogFileError(
-            f"{path}: header has unknown column(s) {', '.join(map(repr, unknown))}; "
-            f"allowed: {','.join(CATALOG_COLUMNS)}"
-        )
-    missing = sorted(REQUIRED_COLUMNS - set(names))
-    if missing:
-        raise CatalogFileError(f"{path}: header lacks required column(s) {', '.join(missing)}")
-
-
 def import_catalog(
     ledger: Ledger,
     path: Path,
@@ -215,27 +146,26 @@ def import_catalog(
     encoding: str = "utf-8",
     max_bytes: int = DEFAULT_MAX_BYTES,
     batch_rows: int = BATCH_ROWS,
+    worker_min_bytes: int = WORKER_MIN_BYTES,
 ) -> ImportReport:
     """Import a catalog CSV (format in docs/catalog.md). Bad rows are reported with their line
-    number and skipped; good rows are created or updated in place; a row is never half-applied."""
+    number and skipped; good rows are created or updated in place; a row is never half-applied.
+
+    Files of `worker_min_bytes` or more are read and validated by a worker process while this
+    one writes to the ledger; CatalogImportStopped if that worker dies (applied batches stay)."""
     # A million rows leave millions of small objects in the per-file claim maps; the cyclic
     # collector's full passes over them made the import quadratic (none of them form cycles).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _import_catalog(ledger, path, encoding=encoding, max_bytes=max_bytes, batch_rows=batch_rows)
+        return _import_catalog(ledger, path, encoding, max_bytes, batch_rows, worker_min_bytes)
     finally:
         if collecting:
             gc.enable()
 
 
 def _import_catalog(
-    ledger: Ledger,
-    path: Path,
-    *,
-    encoding: str = "utf-8",
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    batch_rows: int = BATCH_ROWS,
+    ledger: Ledger, path: Path, encoding: str, max_bytes: int, batch_rows: int, worker_min_bytes: int
 ) -> ImportReport:
     try:
         size = path.stat().st_size
@@ -247,90 +177,16 @@ def _import_catalog(
             "split the file or raise the limit with --max-bytes"
         )
     tax_classes = _known_tax_classes(ledger)
+    read = read_catalog_in_worker if size >= worker_min_bytes else read_catalog
     report = ImportReport(path=str(path))
-    digest = hashlib.sha256()
-    claimed_codes: dict[str, tuple[str, int]] = {}
-    seen_skus: dict[str, int] = {}
-    batch: list[tuple[int, ItemRecord]] = []
-    with path.open("r", encoding=encoding, errors="surrogateescape", newline="") as handle:
-        # csv.reader rather than DictReader: its rows are built in C, a million times.
-        reader = csv.reader(handle)
-        try:
-            header = next(reader, None)
-        except csv.Error as err:
-            raise CatalogFileError(f"{path}: header is not CSV: {err}") from err
-        _check_header(header, path)
-        names = [name.strip() for name in header or ()]
-        line = reader.line_num
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as err:
-                report.rows += 1
-                report.errors.append(RowError(reader.line_num, f"not valid CSV: {err}"))
-                line = reader.line_num
-                continue
-            line_start = line + 1
-            line = reader.line_num
-            if not fields:
-                continue  # a blank line
-            report.rows += 1
-            extra = len(fields) - len(names)
-            row = dict(zip(names, fields, strict=False))
-            record = _validate_row(row, extra, line_start, tax_classes, seen_skus, claimed_codes, report)
-            if record is not None:
-                digest.update(record.sku.encode())
-                batch.append((line_start, record))
-            if len(batch) >= batch_rows:
-                _apply_batch(ledger, batch, report, None)
-                batch = []
-    final = {"file": path.name, "sha256_skus": digest.hexdigest()}
-    _apply_batch(ledger, batch, report, final)
+    for batch in read(path, encoding, tax_classes, batch_rows):
+        report.rows += batch.rows
+        report.errors.extend(RowError(line, reason) for line, reason in batch.errors)
+        final = None
+        if batch.sha256_skus is not None:
+            final = {"file": path.name, "sha256_skus": batch.sha256_skus}
+        _apply_batch(ledger, batch, report, final)
     return report
-
-
-def _validate_row(
-    row: dict[str, str],
-    extra: int,
-    line: int,
-    tax_classes: frozenset[str],
-    seen_skus: dict[str, int],
-    claimed_codes: dict[str, tuple[str, int]],
-    report: ImportReport,
-) -> ItemRecord | None:
-    def fail(reason: str) -> None:
-        report.errors.append(RowError(line, reason))
-
-    if extra > 0:
-        fail(f"{extra} more field(s) than the header has columns")
-        return None
-    if extra < 0:
-        fail("fewer fields than the header has columns")
-        return None
-    try:
-        "\x1f".join(row.values()).encode("utf-8")
-    except UnicodeEncodeError:
-        fail("not valid UTF-8 text (save the file as UTF-8, or pass --encoding gb18030)")
-        return None
-    try:
-        record = parse_item_row(row, tax_classes)
-    except InvalidInput as err:
-        fail(err.message)
-        return None
-    if record.sku in seen_skus:
-        fail(f"sku {record.sku} already appears on line {seen_skus[record.sku]}")
-        return None
-    for code in record.codes:
-        owner = claimed_codes.get(code.value)
-        if owner is not None and owner[0] != record.sku:
-            fail(f"barcode {code.value} is also claimed by sku {owner[0]} on line {owner[1]}")
-            return None
-    seen_skus[record.sku] = line
-    for code in record.codes:
-        claimed_codes[code.value] = (record.sku, line)
-    return record
 
 
 # The item's columns, then its codes in one string: one query per lookup.
