@@ -48,10 +48,11 @@ LIVE_CACHE_SIZE = 16
 class Pricer:
     """Prices baskets against one bundle; build a new one when the bundle or catalog changes.
 
-    Incremental re-pricing: candidate promotions are looked up once per (sku, category,
-    brand) and kept; solved components (lines tied by group promotions) are kept by their
-    lines and rules, so re-pricing after a scan re-solves only the components the scanned
-    line belongs to, and the rest is linear in the lines.
+    Incremental re-pricing: one long-lived pricer serves every lane and keeps what pricings
+    learn, keyed by exactly what it depends on — candidates per line kind (`index`), what is
+    live per minute and coupon state, solved components by their lines and rules — so a
+    re-pricing after a scan re-solves at most the component the scanned line joins, and the
+    rest is linear in the lines (docs/promotions.md, "Incremental re-pricing").
     """
 
     def __init__(
@@ -144,7 +145,7 @@ class Pricer:
         found = self._live_by_minute.get(key)
         if found is None:
             if len(self._live_by_minute) >= LIVE_CACHE_SIZE:
-                self._live_by_minute.pop(next(iter(self._live_by_minute)))
+                self._live_by_minute.clear()  # one call: safe with lanes pricing in threads
             found = self._live_by_minute[key] = LiveState({}, {})
         return found
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from pos.money import div_round_half_up
@@ -62,13 +63,15 @@ class ComponentCache:
     def get(self, key: Hashable) -> Choice | None:
         choice = self._entries.get(key)
         if choice is not None:
-            self._entries.move_to_end(key)
+            with suppress(KeyError):  # another lane's pricing may have evicted it meanwhile
+                self._entries.move_to_end(key)
         return choice
 
     def put(self, key: Hashable, choice: Choice) -> None:
         self._entries[key] = choice
         if len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+            with suppress(KeyError):
+                self._entries.popitem(last=False)
 
 
 def _components(basket: Basket, groups: Sequence[Rule]) -> list[tuple[list[Item], list[Rule]]]:
