@@ -118,11 +118,12 @@ class SaleCart:
         """A JSON-able snapshot of the whole cart (pending events are not part of it)."""
         data = self.snapshot()
         data["lines"] = [line.to_dict() for line in self.lines]
+        data["discounts"] = [{"line_id": k, **v.to_dict()} for k, v in sorted(self.discounts.items())]
         return data
 
     def snapshot(self) -> dict[str, Any]:
-        """`to_dict` with the lines left as their (immutable) SaleLine objects: a serialiser
-        that renders dataclasses itself writes the same JSON without a dict per line."""
+        """`to_dict` with the lines and promotion shares left as their (immutable) dataclasses:
+        a serialiser that renders dataclasses itself writes the same JSON without a dict each."""
         return {
             "schema": 1,
             "sale_id": self.sale_id,
@@ -137,7 +138,9 @@ class SaleCart:
             "receipt_no": self.receipt_no,
             "closed_at": self.closed_at.isoformat() if self.closed_at else None,
             "lines": list(self.lines),
-            "discounts": [{"line_id": k, **v.to_dict()} for k, v in sorted(self.discounts.items())],
+            "discounts": [
+                {"line_id": k, "amount": v.amount, "promotions": v.promotions} for k, v in sorted(self.discounts.items())
+            ],
             "tenders": [t.to_dict() for t in self.tenders],
             "member": None if self.member is None else self.member.to_dict(),
             "coupons": [c.to_dict() for c in self.coupons],

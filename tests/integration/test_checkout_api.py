@@ -250,3 +250,23 @@ def test_voiding_cash_needs_a_manager_so_a_paid_sale_cannot_be_taken_apart(lane:
     tender_id = sale["tenders"][0]["tender_id"]
     refused = lane.call("POST", f"/sales/{lane.sale_id}/tenders/{tender_id}/void", 403)
     assert "needs a manager" in refused["message"]
+
+
+
+def test_a_saved_cart_is_the_same_json_as_its_dict() -> None:
+    """The cart is saved from its snapshot (dataclasses rendered by orjson) and read back by
+    from_dict: the JSON must be what to_dict says, promotion shares included."""
+    import datetime as dt
+
+    from edge import fastjson
+    from pos.sale import Sale
+    from pos.tax import LineDiscount, PromotionShare, StorePricing
+
+    pricing = StorePricing(tax_rates_bp={"VAT13": 1300})
+    sale = Sale.open(sale_id="S1", store_id="T001", lane_id="1", cashier_id="101", currency="CNY",
+                     pricing=pricing, at=dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC))
+    sale.discounts = {1: LineDiscount(50, (PromotionShare("P1", 30, "Spring", "春季"), PromotionShare("P2", 20)))}
+    saved = fastjson.loads(fastjson.dumps(sale.snapshot()))
+    assert saved == fastjson.loads(fastjson.dumps(sale.to_dict()))
+    assert saved["discounts"][0]["promotions"][0] == {"promotion_id": "P1", "amount": 30, "name_en": "Spring", "name_zh": "春季"}
+    assert Sale.from_dict(saved).discounts == sale.discounts
