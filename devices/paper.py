@@ -71,6 +71,16 @@ class Paper:
         first = self.width - sum(widths[1:])
         self._emit(textwidth.columns([self.clean(c) for c in cells], [first, *widths[1:]], self.wide))
 
+    def big(self, text: str) -> None:
+        """One short line in bold double width and height, centred: half the columns fit, and
+        what does not fit is cut (a code read across the counter, not a name)."""
+        half = self.width // 2
+        part = textwidth.truncate(self.clean(text), half, self.wide)
+        gap = half - textwidth.text_width(part, self.wide)
+        self._raw(b"\x1bE\x01\x1d!\x11")
+        self._emit(" " * (gap // 2) + part)
+        self._raw(b"\x1bE\x00\x1d!\x00")
+
     def rule(self, char: str = "-") -> None:
         self._emit(char * self.width)
 

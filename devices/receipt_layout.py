@@ -1,4 +1,5 @@
 """Lay out `pos.receipt` documents on paper: receipts, return slips, pick-up slips, X/Z reports.
+(The pick-up slip's own layout is in `devices.pickup_slip_layout`.)
 
 `render(doc, profile, reprint=False) -> bytes` is the one entry point; the bytes are ESC/POS
 for that printer model (columns, code page, cutter). Labels are zh-CN or en per document.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from devices.paper import Paper, drawer_kick_bytes
+from devices.pickup_slip_layout import pickup_slip as _pickup_slip
 from devices.profiles import PrinterProfile
 from pos.money import format_minor
 from pos.receipt import (
@@ -38,9 +40,6 @@ LABELS: dict[str, tuple[str, str]] = {  # key: (en, zh-CN)
     "no_receipt": ("(no receipt)", "(无小票)"), "refund": ("REFUND", "退款合计"),
     "reason": ("Reason", "原因"), "approved_by": ("Approved by", "批准人"),
     "signature": ("Customer signature", "顾客签字"), "slip_no": ("Slip No.", "单号"),
-    "pickup_title": ("PICK-UP ORDER", "自提订单"), "order_no": ("Order No.", "订单号"),
-    "customer": ("Customer", "顾客"), "staff": ("Staff", "店员"), "picked": ("Picked", "已拣"),
-    "short": ("SHORT", "缺货"), "location": ("Loc.", "货位"), "note": ("Note", "备注"),
     "x_title": ("X REPORT (shift reading)", "X 报表 (班中读数)"),
     "z_title": ("Z REPORT (end of day)", "Z 报表 (日结)"), "report_no": ("Report No.", "报表号"),
     "opened": ("Shift opened", "开班"), "until": ("Until", "截至"), "sales": ("Sales", "销售笔数"), "returns_count": ("Returns", "退货笔数"),
@@ -202,29 +201,6 @@ def _return_slip(doc: ReturnSlip, lay: _Layout) -> None:
     p.blank()
     p.rule("_")
     lay.codes(doc.slip_no)
-
-
-def _pickup_slip(doc: PickupSlip, lay: _Layout) -> None:
-    p = lay.paper
-    lay.header(doc.store, lay.t("pickup_title"))
-    with p.emphasis(tall=True):
-        p.pair(f"{lay.t('order_no')}:", doc.order_no)
-    p.pair(f"{lay.t('customer')}:", doc.customer)
-    p.pair(f"{lay.t('time')}:", lay.when(doc.at))
-    if doc.lane or doc.staff:
-        p.pair(f"{lay.t('lane')}: {doc.lane}", f"{lay.t('staff')}: {doc.staff}")
-    p.rule()
-    for line in doc.lines:
-        p.line(lay.name(line.name_en, line.name_zh))
-        where = f"  {lay.t('location')} {line.location}" if line.location else ""
-        p.pair(where, f"{lay.t('picked')} {line.picked}/{line.ordered}")
-        if line.short:
-            with p.emphasis():
-                p.line(f"  ** {lay.t('short')} {line.short} **")
-    p.rule()
-    if doc.note:
-        p.line(f"{lay.t('note')}: {doc.note}")
-    lay.codes(doc.order_no)
 
 
 def _shift_report(doc: ShiftReport, lay: _Layout) -> None:

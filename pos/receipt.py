@@ -1,4 +1,5 @@
-"""What a printed document says: sale receipts, return slips, pick-up slips and X/Z reports.
+"""What a printed document says: sale receipts, return slips and X/Z reports (and, re-exported,
+the pick-up slip of `pos.pickup_slip`).
 
 Pure data, no I/O: the node fills these from the ledger, `devices.receipt_layout` turns them
 into printer bytes. Money is int minor units; times are already store-local when passed in.
@@ -16,12 +17,13 @@ from dataclasses import MISSING, dataclass, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
+from pos.document_parts import Language as Language
+from pos.document_parts import StoreHeader as StoreHeader
+from pos.document_parts import require as _require
+from pos.document_parts import require_minor_units as _money
 from pos.errors import InvalidInput
-
-
-class Language(enum.StrEnum):
-    EN = "en"
-    ZH = "zh-CN"
+from pos.pickup_slip import PickupLine as PickupLine
+from pos.pickup_slip import PickupSlip as PickupSlip
 
 
 class TenderKind(enum.StrEnum):
@@ -37,15 +39,6 @@ class TenderKind(enum.StrEnum):
 class ReportKind(enum.StrEnum):
     X = "X"  # mid-shift reading, changes nothing
     Z = "Z"  # end of day: closes the shift's totals
-
-
-@dataclass(frozen=True, slots=True)
-class StoreHeader:
-    name_en: str
-    name_zh: str
-    address: str = ""
-    tax_id: str = ""
-    phone: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,36 +200,6 @@ class ReturnSlip:
 
 
 @dataclass(frozen=True, slots=True)
-class PickupLine:
-    name_en: str
-    name_zh: str
-    ordered: int
-    picked: int
-    sku: str = ""
-    location: str = ""  # shelf or back-room bin
-
-    def __post_init__(self) -> None:
-        _require(0 <= self.picked <= self.ordered, f"pick-up line {self.name_en!r}: picked out of range")
-
-    @property
-    def short(self) -> int:
-        return self.ordered - self.picked
-
-
-@dataclass(frozen=True, slots=True)
-class PickupSlip:
-    store: StoreHeader
-    order_no: str  # printed as QR and barcode so the counter can scan the bag's slip
-    customer: str  # masked name or phone
-    at: datetime
-    lines: tuple[PickupLine, ...]
-    lane: str = ""
-    staff: str = ""
-    note: str = ""
-    language: Language = Language.ZH
-
-
-@dataclass(frozen=True, slots=True)
 class TenderTotal:
     kind: TenderKind
     count: int
@@ -359,14 +322,3 @@ def _decode(tp: Any, value: Any, path: str) -> Any:
         raise InvalidInput(f"{path}: expected {tp.__name__}, got {type(value).__name__}")
     return value
 
-
-def _money(value: int, what: str, *, minimum: int) -> None:
-    if type(value) is not int:
-        raise InvalidInput(f"{what} must be an int (minor units), got {type(value).__name__}")
-    if value < minimum:
-        raise InvalidInput(f"{what} {value} must be at least {minimum}")
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise InvalidInput(message)

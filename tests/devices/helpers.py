@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
+from pos.pickup_slip import Substitute, mask_phone
 from pos.receipt import (
     AppliedPromotion,
     Language,
@@ -87,10 +88,21 @@ def sample_return(language: Language = Language.ZH) -> ReturnSlip:
 
 
 def sample_pickup(language: Language = Language.ZH) -> PickupSlip:
-    return PickupSlip(STORE, "WEB-88231", "Ms Chen ***1234", AT, (
-        PickupLine("Fresh Milk 1L", "鲜牛奶 1升", ordered=2, picked=2, location="A3"),
-        PickupLine("Dragon Fruit", "火龙果", ordered=3, picked=1, location="F1"),
-    ), lane="3", staff="Liu", language=language)
+    """Milk picked, dragon fruit short 2, cherries weighed out, bread substituted, tofu missing;
+    paid online for the whole order, so the short pick is refunded at the counter."""
+    lines = (
+        PickupLine("Fresh Milk 1L", "鲜牛奶 1升", amount=2500, quantity=2, picked=2, location="A3"),
+        PickupLine("Dragon Fruit", "火龙果", amount=1200, quantity=3, picked=1, location="F1"),
+        PickupLine("Cherries", "车厘子", amount=4710, grams=500, picked=523),
+        PickupLine("Whole Wheat Bread", "全麦面包", amount=1590,
+                   substitute=Substitute("Rye Bread", "黑麦面包", sku="BREAD-RYE")),
+        PickupLine("Silken Tofu", "嫩豆腐", amount=0, quantity=2, picked=0),
+    )
+    return PickupSlip(
+        STORE, "WEB-88231", "K7Q2M9", "陈静 Chen Jing", mask_phone("+86 138-0013-5678"),
+        promised_at=datetime(2024, 5, 1, 18, 0), printed_at=AT, lines=lines, subtotal=10000,
+        discount=500, total=9500, paid=12650, lane="3", staff="Liu", note="请放冷藏", language=language,
+    )
 
 
 def sample_report(kind: ReportKind = ReportKind.Z, language: Language = Language.ZH) -> ShiftReport:

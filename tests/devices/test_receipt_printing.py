@@ -131,10 +131,9 @@ def test_a_return_slip(catalog: ProfileCatalog, tcp_printer: VirtualPrinter) -> 
 
 def test_a_pick_up_slip_shows_the_short_pick(catalog: ProfileCatalog, tcp_printer: VirtualPrinter) -> None:
     out = print_and_read(catalog.printer("epson-tm-t20"), tcp_printer, sample_pickup(Language.EN))
-    assert "PICK-UP ORDER" in out.text and line_with(out, "Order No.:", "WEB-88231")
-    assert line_with(out, "Loc. F1", "Picked 1/3")
-    assert "** SHORT 2 **" in out.text
-    assert out.qr_codes == ["WEB-88231"]
+    assert "PICK-UP SLIP" in out.text and line_with(out, "Order No.:", "WEB-88231")
+    assert line_with(out, "F1  1/3  [!] SHORT 2", "12.00")
+    assert out.qr_codes == ["PICKUP:WEB-88231:K7Q2M9"] and out.barcodes == ["PUK7Q2M9"]
 
 
 @pytest.mark.parametrize(("kind", "title"), [(ReportKind.X, "X 报表"), (ReportKind.Z, "Z 报表 (日结)")])
