@@ -20,7 +20,7 @@ from edge import catalog, fastjson
 from edge.clock import to_utc_text, utc_now
 from edge.ledger import Ledger, UnitOfWork
 from edge.members import member_for_sale
-from edge.requests import Replayed, claim_request
+from edge.requests import Replayed, claim_request, forget_add_items
 from edge.sale_tables import OpenSaleRow, SaleRow, ShiftRow, StoredValueRow
 from edge.settings import Settings
 from pos import tender as tenders
@@ -318,6 +318,7 @@ class Checkout:
         conn = uow.session.connection()
         if sale.state is SaleState.CANCELLED:
             conn.exec_driver_sql("DELETE FROM open_sale WHERE sale_id = ?", (sale.sale_id,))
+            forget_add_items(conn, sale.sale_id)
             return
         values = (
             int(sale.lane_id), sale.state.value, sale.cashier_id, sale.version,

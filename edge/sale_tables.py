@@ -106,7 +106,7 @@ class RequestRow(SQLModel, table=True):
     __tablename__ = "request"
     request_id: str = Field(primary_key=True, max_length=64)
     kind: str = Field(max_length=32)
-    ref: str = Field(max_length=64)
+    ref: str = Field(max_length=64, index=True)
     created_at: datetime = Field(sa_column=utc_column())
 
 

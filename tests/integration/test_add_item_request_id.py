@@ -71,3 +71,22 @@ def test_a_refused_add_does_not_use_up_its_id_and_an_id_is_not_reused_elsewhere(
     assert f"request id {request_id} was already used for sale.add_item of {first_sale}" in reused["message"]
     assert lane.add(code=COLA, request_id="not-a-uuid", expect=422)["fields"][0]["field"] == "body.request_id"
 
+
+
+def _add_item_ids(node: Node) -> list[str]:
+    with node.ledger.reader.connect() as conn:
+        return [row[0] for row in conn.exec_driver_sql("SELECT ref FROM request WHERE kind = 'sale.add_item'")]
+
+
+def test_a_closed_sale_drops_its_add_item_ids_so_the_table_does_not_grow_by_a_row_a_scan(lane: Lane, node: Node) -> None:
+    first = lane.sale_id
+    lane.add(code=COLA, request_id=new_id())
+    lane.add(code=COLA, request_id=new_id())
+    lane.pay("cash", 600)
+    lane.complete()
+    lane.open_sale()
+    lane.add(code=COLA, request_id=new_id())
+    assert _add_item_ids(node) == [lane.sale_id]  # the completed sale's ids are gone
+    lane.call("POST", f"/sales/{lane.sale_id}/cancel")
+    assert _add_item_ids(node) == []
+    assert first != lane.sale_id
