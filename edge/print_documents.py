@@ -1,6 +1,6 @@
 """What the node prints, as `pos.receipt` documents: a completed sale's receipt, a return slip,
-a shift's X or Z report. Built from what the ledger recorded, with the store's header, language and
-local time from settings."""
+a shift's X or Z report, an online order's pick-up slip. Built from what the ledger recorded (or
+the order as given), with the store's header, language and local time from settings."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from edge.settings import Settings
 from pos import receipt as doc
 from pos.money import div_round_half_up
+from pos.pickup_slip import PickupLine, PickupSlip, mask_phone
 from pos.refund import Refund
 from pos.sale import Sale
 from pos.shift import ShiftFact
@@ -131,6 +132,21 @@ class DocumentBuilder:
             tenders=tuple(tenders), opening_float=report.opening_float, cash_expected=report.expected_cash,
             cash_counted=report.counted_cash, voids_count=report.voided_lines, no_sale_count=report.no_sales,
             language=self.language, currency=self.currency, currency_exponent=self.exponent,
+        )
+
+    def pickup_slip(
+        self, *, order_no: str, pickup_code: str, customer_name: str, customer_phone: str, promised_at: datetime,
+        lines: Sequence[PickupLine], subtotal: int, discount: int, total: int, paid: int, lane: int, staff: str,
+        printed_at: datetime, note: str = "", language: doc.Language | None = None,
+    ) -> PickupSlip:
+        """An online order's pick-up slip: times in store-local time, the phone masked to its last
+        4 digits before it is stored anywhere, in the order's language or else the store's."""
+        return PickupSlip(
+            store=self.store, order_no=order_no, pickup_code=pickup_code, customer_name=customer_name,
+            customer_phone=mask_phone(customer_phone) if customer_phone else "",
+            promised_at=self.local(promised_at), printed_at=self.local(printed_at), lines=tuple(lines),
+            subtotal=subtotal, discount=discount, total=total, paid=paid, lane=str(lane), staff=staff, note=note,
+            language=language or self.language, currency=self.currency, currency_exponent=self.exponent,
         )
 
 

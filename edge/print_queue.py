@@ -2,8 +2,9 @@
 
 A receipt's job is written in the sale's own completing transaction (`print_hook`), a return
 slip's in the return's (`return_slip_hook`), a Z report's in the closing shift's and an X
-report's with the journal row saying who printed it (`report_hook`): a sale never waits for
-paper, and no crash between a fact and its job can lose the paper. The spooler (`devices.spooler`) sends due
+report's and an online order's pick-up slip's with the journal row saying who printed it
+(`report_hook`, `print_pickup_slip`): a sale never waits for paper, and no crash between a fact
+and its job can lose the paper. The spooler (`devices.spooler`) sends due
 jobs oldest first per printer and retries failures with backoff. States of a row:
 
   pending   waiting for its printer (or for its next attempt after a failure)
@@ -29,9 +30,11 @@ from edge.clock import utc_now
 from edge.completion import Completed
 from edge.ledger import Ledger, UnitOfWork
 from edge.print_documents import DocumentBuilder
+from edge.requests import Replayed, claim_request
 from edge.sale_tables import PrintJobRow, SaleRow
 from edge.settings import Settings
 from pos.errors import Conflict, InvalidInput, NotFound
+from pos.pickup_slip import PickupSlip
 from pos.receipt import Document, document_from_dict, document_to_dict
 from pos.refund import Refund
 from pos.sale import Sale
@@ -43,7 +46,7 @@ if TYPE_CHECKING:  # the spooler renders with python-escpos: loaded when printin
 
 log = logging.getLogger(__name__)
 RECEIPT, COPY, RETURN_SLIP = "receipt", "receipt.copy", "return_slip"
-X_REPORT, Z_REPORT = "x_report", "z_report"
+X_REPORT, Z_REPORT, PICKUP_SLIP = "x_report", "z_report", "pickup_slip"
 INTERRUPTED = "the node stopped while this job was being sent: look at the paper, reprint it if it is missing"
 
 
@@ -190,6 +193,39 @@ class PrintQueue:
             raise Conflict(f"lane {lane} has no receipt printer to print the X report on")
         if printer is not None:
             self._add(uow.session, lane, printer, kind, report.shift_id, lambda: self.documents.shift_report(report, facts))
+
+    def print_pickup_slip(self, lane: int, slip: PickupSlip, *, operator_id: str, request_id: str) -> dict[str, Any]:
+        """Queue an order's pick-up slip on the lane's receipt printer with the journal row of who
+        printed it, in one transaction; a repeated request id answers the first job, printing nothing."""
+        printer = self.receipt_printer(lane)
+        if printer is None:
+            raise Conflict(f"lane {lane} has no receipt printer to print the pick-up slip on")
+        try:
+            with self._ledger.unit_of_work() as uow:
+                claim_request(uow.session, request_id, "pickup_slip.print", slip.order_no)
+                row = self._add(uow.session, lane, printer, PICKUP_SLIP, slip.order_no, lambda: slip)
+                uow.session.flush()  # the job's id, for the journal row
+                uow.journal("pickup_slip.printed", {
+                    "order_no": slip.order_no, "lane": lane, "operator_id": operator_id, "printer": printer,
+                    "print_job_id": row.id, "request_id": request_id,
+                })
+                uow.commit()
+        except Replayed:
+            return self._pickup_slip_job(request_id)
+        self.wake()
+        return job_view(row)
+
+    def _pickup_slip_job(self, request_id: str) -> dict[str, Any]:
+        """The job a pick-up slip request made (found through its journal row)."""
+        with self._ledger.read() as session:
+            job_id = session.connection().exec_driver_sql(
+                "SELECT json_extract(payload, '$.data.print_job_id') FROM journal WHERE kind = 'pickup_slip.printed'"
+                " AND json_extract(payload, '$.data.request_id') = ? ORDER BY seq LIMIT 1", (request_id,),
+            ).scalar()
+            row = None if job_id is None else session.get(PrintJobRow, int(job_id))
+        if row is None:
+            raise NotFound(f"request {request_id} printed no pick-up slip")
+        return job_view(row)
 
     @staticmethod
     def _add(session: Session, lane: int, printer: str, kind: str, ref: str, build: Callable[[], Document],

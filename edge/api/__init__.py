@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from edge.api.errors import install_error_handlers
 from edge.api.routes import auth, catalog, events, health, ledger, operators, returns, sales, shifts
 from edge.api.routes import devices as lane_devices
+from edge.api.routes import pickup_slips as pickup_slip_routes
 from edge.api.routes import stored_value as stored_value_routes
 from edge.bootstrap import Node
 
@@ -28,7 +29,8 @@ def create_app(node: Node) -> FastAPI:
     app.state.node = node
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, catalog, operators, ledger, sales, shifts, returns, events, lane_devices, stored_value_routes):
+    for module in (auth, catalog, operators, ledger, sales, shifts, returns, events, lane_devices, stored_value_routes,
+                   pickup_slip_routes):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
