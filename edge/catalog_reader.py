@@ -80,7 +80,13 @@ def read_catalog(
     claimed_codes: dict[str, tuple[str, int]] = {}
     seen_skus: dict[str, int] = {}
     batch = ReadBatch()
-    with path.open("r", encoding=encoding, errors="surrogateescape", newline="") as handle:
+    try:
+        handle = path.open("r", encoding=encoding, errors="surrogateescape", newline="")
+    except OSError as err:
+        raise CatalogFileError(f"{path}: cannot read: {err.strerror}") from err
+    except LookupError as err:
+        raise CatalogFileError(f"{path}: unknown encoding {encoding!r}") from err
+    with handle:
         # csv.reader rather than DictReader: its rows are built in C, a million times.
         reader = csv.reader(handle)
         try:

@@ -144,3 +144,157 @@ def test_an_import_is_one_journal_row_and_the_chain_holds(node: Node, tmp_path: 
         entry = journal.rows_after(conn, before, 10)[0]
         assert entry.kind == "catalog.imported" and entry.data["created"] == 25
         assert journal.verify(conn).ok
+
+
+# The worker process path: files of `worker_min_bytes` or more are read by a second process.
+
+IN_PROCESS = 1 << 40  # worker_min_bytes no file reaches
+IN_WORKER = 0
+
+
+def _mixed_file(path: Path) -> Path:
+    """Good rows and every kind of bad row, the last line bad (and without a line end)."""
+    good = [
+        "S1,Apple,苹果,each,100,VAT13,fruit,,{A},true",
+        "S2,Pear,梨,kg,1380,VAT0,fruit,,{B}|10001,",
+    ]
+    lines = [
+        "sku,name_en,name_zh,unit,price,tax_class,category,brand,barcodes,active",
+        *good,  # lines 2-3
+        "S3,Plum,李子,each,-3,VAT13,,,,",  # 4: negative price
+        "S4,Kiwi,奇异果,each,1.99,VAT13,,,,",  # 5: not whole
+        "S5,Fig,无花果,each",  # 6: fewer fields
+        "S6,Lime,青柠,each,100,VAT17,,,,",  # 7: unknown tax class
+        "S7,Date,枣,each,100,VAT13,,,6900000000015,",  # 8: bad check digit
+        "S8,Lemon,柠檬,each,100,VAT13,,,{A},",  # 9: barcode claimed on line 2
+        "S1,Apple again,苹果,each,100,VAT13,,,,",  # 10: sku twice
+        "S9,Grape,葡萄,each,100,VAT13,,,{C},",  # 11: barcode owned by OLD in the ledger
+        "S10,Melon,甜瓜,each,100,VAT17,,,,",  # 12: unknown tax class
+        'S11,"Kiwi, green' + " and so on" * 20_000,  # 13: a quote never closed runs past the field limit
+    ]
+    text = "\n".join(lines).format(A=A, B=B, C=C)
+    path.write_bytes(text.encode("utf-8").replace("青柠".encode(), b"\xc7\xe0\xc4\xfb"))  # line 7: GBK bytes
+    return path
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2, 5000])
+def test_the_worker_reports_the_same_rows_and_errors_as_reading_in_process(
+    tmp_path: Path, batch_rows: int
+) -> None:
+    from edge.bootstrap import build_node
+    from edge.settings import load_settings
+    from tests.support.store import write_config
+
+    path = _mixed_file(tmp_path / "mixed.csv")
+    reports = {}
+    for name, worker_min_bytes in (("in_process", IN_PROCESS), ("worker", IN_WORKER)):
+        node = build_node(load_settings(write_config(tmp_path / name)), init=True)
+        try:
+            import_catalog(node.ledger, write_catalog(tmp_path / f"{name}-old.csv", [item_row("OLD", C)]))
+            reports[name] = import_catalog(
+                node.ledger, path, batch_rows=batch_rows, worker_min_bytes=worker_min_bytes
+            )
+            assert _count(node, "item") == 3 and _count(node, "item_code") == 4
+            assert _item(node, "S2").codes == ("0" + B, "10001")
+        finally:
+            node.close()
+    in_process, worker = reports["in_process"], reports["worker"]
+    assert [(e.line, e.reason) for e in worker.errors] == [(e.line, e.reason) for e in in_process.errors]
+    assert (worker.rows, worker.created, worker.updated) == (in_process.rows, in_process.created, in_process.updated)
+    reasons = {e.line: e.reason for e in worker.errors}
+    assert sorted(reasons) == [4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+    assert "not valid UTF-8" in reasons[7] and "VAT17" in reasons[12] and "not valid CSV" in reasons[13]
+    assert reasons[11] == f"barcode 0{C} already belongs to item OLD"
+    assert (worker.rows, worker.created) == (12, 2)
+
+
+def test_the_worker_refuses_a_file_without_a_usable_header_as_in_process(node: Node, tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"sku,name,price\nS1,x,1\n")
+    before = node.ledger.last_seq()
+    with pytest.raises(CatalogFileError, match=re.escape("unknown column(s) 'name'")):
+        import_catalog(node.ledger, path, worker_min_bytes=IN_WORKER)
+    with pytest.raises(CatalogFileError, match="unknown encoding 'no-such-codec'"):
+        import_catalog(node.ledger, path, encoding="no-such-codec", worker_min_bytes=IN_WORKER)
+    assert node.ledger.last_seq() == before and _count(node, "item") == 0
+
+
+def _numbered_rows(count: int, price: str = "199") -> list[dict[str, str]]:
+    return [item_row(f"S{n:05d}", gtin13_with_check_digit(f"6900000{n:05d}"), price=price) for n in range(1, count + 1)]
+
+
+def test_a_worker_that_dies_stops_the_import_with_whole_rows_only_and_a_rerun_finishes(
+    node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from edge import catalog_reader
+
+    # More batches than the pipe holds: the worker is still mid-file when it is killed.
+    path = write_catalog(tmp_path / "c.csv", _numbered_rows(3000))
+    workers = []
+    real_popen = catalog_reader.subprocess.Popen
+
+    def remembered_popen(*args: object, **kwargs: object) -> object:
+        workers.append(real_popen(*args, **kwargs))  # type: ignore[call-overload]
+        return workers[-1]
+
+    real_apply = catalog._apply_batch
+
+    def apply_then_kill_the_worker(*args: object, **kwargs: object) -> None:
+        real_apply(*args, **kwargs)  # type: ignore[arg-type]
+        if workers[0].poll() is None:
+            workers[0].kill()  # SIGKILL after the first batch landed
+            workers[0].wait()
+
+    monkeypatch.setattr(catalog_reader.subprocess, "Popen", remembered_popen)
+    monkeypatch.setattr(catalog, "_apply_batch", apply_then_kill_the_worker)
+    before = node.ledger.last_seq()
+    with pytest.raises(catalog.CatalogImportStopped, match=r"ended unexpectedly \(killed by signal 9\)") as stopped:
+        import_catalog(node.ledger, path, batch_rows=100, worker_min_bytes=IN_WORKER)
+    applied_to = int(re.search(r"rows up to line (\d+) were applied", stopped.value.message).group(1))  # type: ignore[union-attr]
+    assert 101 <= applied_to < 3001 and (applied_to - 1) % 100 == 0  # whole batches
+    applied = applied_to - 1
+    assert _count(node, "item") == applied and _count(node, "item_code") == applied  # every item with its barcode
+    assert node.ledger.last_seq() == before  # no catalog.imported row for an import that did not finish
+    with node.ledger.reader.connect() as conn:
+        assert journal.verify(conn).ok
+
+    monkeypatch.undo()
+    report = import_catalog(node.ledger, path, batch_rows=100, worker_min_bytes=IN_WORKER)
+    assert (report.created, report.updated, report.errors) == (3000 - applied, applied, [])
+    assert _count(node, "item") == 3000 and _count(node, "item_code") == 3000
+
+
+def test_the_worker_is_ended_when_writing_a_batch_fails(
+    node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from edge import catalog_reader
+
+    path = write_catalog(tmp_path / "c.csv", _numbered_rows(400))
+    workers = []
+    real_popen = catalog_reader.subprocess.Popen
+
+    def remembered_popen(*args: object, **kwargs: object) -> object:
+        workers.append(real_popen(*args, **kwargs))  # type: ignore[call-overload]
+        return workers[-1]
+
+    def failing_apply(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(catalog_reader.subprocess, "Popen", remembered_popen)
+    monkeypatch.setattr(catalog, "_apply_batch", failing_apply)
+    with pytest.raises(OSError, match="disk full"):
+        import_catalog(node.ledger, path, batch_rows=10, worker_min_bytes=IN_WORKER)
+    assert workers[0].poll() is not None  # not left reading in the background
+    assert _count(node, "item") == 0
+
+
+def test_a_large_reimport_through_the_worker_updates_in_place(node: Node, tmp_path: Path) -> None:
+    import_catalog(node.ledger, write_catalog(tmp_path / "a.csv", _numbered_rows(300)), worker_min_bytes=IN_WORKER)
+    report = import_catalog(
+        node.ledger, write_catalog(tmp_path / "b.csv", _numbered_rows(300, price="250")),
+        batch_rows=64, worker_min_bytes=IN_WORKER,
+    )
+    assert (report.created, report.updated, report.errors) == (0, 300, [])
+    assert _item(node, "S00300").price == 250 and _count(node, "item_code") == 300
+    with node.ledger.reader.connect() as conn:
+        assert journal.rows_after(conn, report.journal_seq - 1, 1)[0].data["updated"] == 300  # type: ignore[operator]

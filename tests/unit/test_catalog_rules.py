@@ -6,12 +6,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pos.catalog import (
+    CATALOG_COLUMNS,
     CodeKind,
     Unit,
     gs1_check_digit,
     gtin13_with_check_digit,
+    item_code_values,
     parse_item_code,
     parse_item_row,
+    parse_item_values,
 )
 from pos.errors import InvalidInput
 
@@ -99,3 +102,54 @@ def test_name_zh_falls_back_to_name_en() -> None:
 def test_bad_rows_name_the_column(overrides: dict[str, str], reason: str) -> None:
     with pytest.raises(InvalidInput, match=reason):
         parse_item_row(_row(**overrides), TAX)
+
+
+# parse_item_values: the same rules on plain values, as a catalog import runs them.
+
+def _values(**overrides: str) -> list[str]:
+    row = _row(**overrides)
+    return [row.get(name, "").strip() for name in CATALOG_COLUMNS]
+
+
+def test_plain_values_match_the_item_record() -> None:
+    record = parse_item_row(_row(), TAX)
+    assert parse_item_values(_values(), TAX) == (
+        "A1", "Apple", "苹果", "kg", 1380, "VAT0", "produce", "", True,
+        (("10001", "plu"), ("06901234567892", "gtin")),
+    )
+    assert [(c.value, c.kind.value) for c in record.codes] == list(parse_item_values(_values(), TAX)[9])
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"price": "-5"}, {"price": "12.50"}, {"price": ""}, {"price": "999999999999"}, {"price": "100000001"},
+        {"price": "٣٠٠"}, {"tax_class": "VAT17"}, {"unit": "litre"}, {"unit": "KG"}, {"unit": ""}, {"sku": ""},
+        {"sku": "has space"}, {"name_en": ""}, {"name_zh": "长" * 121}, {"barcodes": "6901234567891"},
+        {"barcodes": "123"}, {"barcodes": "10001 10001;;6901234567892"}, {"active": "maybe"}, {"active": "否"},
+        {"active": "YES"},
+    ],
+)
+def test_plain_values_and_the_row_give_the_same_answer(overrides: dict[str, str]) -> None:
+    try:
+        record = parse_item_row(_row(**overrides), TAX)
+    except InvalidInput as err:
+        with pytest.raises(InvalidInput) as plain:
+            parse_item_values(_values(**overrides), TAX)
+        assert plain.value.message == err.message
+    else:
+        values = parse_item_values(_values(**overrides), TAX)
+        assert values[:9] == (record.sku, record.name_en, record.name_zh, record.unit.value, record.price,
+                              record.tax_class, record.category, record.brand, record.active)
+        assert values[9] == tuple((c.value, c.kind.value) for c in record.codes)
+
+
+def test_code_values_are_plain_strings() -> None:
+    value, kind = item_code_values(" 012345678905 ")
+    assert (value, kind) == ("00012345678905", "gtin") and type(kind) is str
+
+
+@given(st.text(alphabet="0123456789٠١٢٣٤٥٦٧٨٩", min_size=1, max_size=17))
+def test_check_digit_of_other_scripts_digits_agrees_with_int(payload: str) -> None:
+    ascii_payload = "".join(str(int(ch)) for ch in payload)
+    assert gs1_check_digit(payload) == gs1_check_digit(ascii_payload) == gs1_standard_check_digit(ascii_payload)
