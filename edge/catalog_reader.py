@@ -13,6 +13,7 @@ import gc
 import hashlib
 import marshal
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -208,6 +209,9 @@ def _read_frame(source: BinaryIO) -> tuple[Any, ...] | None:
 def _worker_main(argv: Sequence[str]) -> int:
     """The worker process: read the file, write each batch as a frame, then end."""
     gc.disable()  # see import_catalog: the claim maps hold millions of objects, none in cycles
+    # Ctrl-C reaches the whole process group: the importer handles it and closes the pipe,
+    # which ends this process quietly (no second traceback from here).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     fd, path, encoding, batch_rows, *tax_classes = argv
     try:
         with open(int(fd), "wb", buffering=1 << 20) as out:
@@ -244,6 +248,9 @@ def read_catalog_in_worker(
              str(batch_rows), *sorted(tax_classes)],
             pass_fds=(write_end,), env=env, stdin=subprocess.DEVNULL,
         )
+    except BaseException:
+        os.close(read_end)
+        raise
     finally:
         os.close(write_end)  # the worker holds the only write end: its death shows as end-of-file
     last_line = 0
