@@ -20,7 +20,7 @@ from edge import catalog, fastjson
 from edge.clock import to_utc_text, utc_now
 from edge.ledger import Ledger, UnitOfWork
 from edge.members import member_for_sale
-from edge.requests import Replayed, claim_request, forget_add_items
+from edge.requests import Replayed, claim_request
 from edge.sale_tables import OpenSaleRow, SaleRow, ShiftRow, StoredValueRow
 from edge.settings import Settings
 from pos import tender as tenders
@@ -55,12 +55,19 @@ MAX_CACHED_CARTS = 256
 class Repricer(Protocol):
     """Prices a cart's promotions: the line discounts for its live lines."""
 
+    def prepare(self) -> None:
+        """Get the newest promotions ready; called before a command takes the write turn, so
+        loading a new bundle never holds up the other lanes' writes."""
+
     def discounts_for(self, sale: Sale, at: datetime) -> dict[int, LineDiscount]: ...
 
     def coupon_for(self, sale: Sale, code: str, at: datetime) -> SaleCoupon: ...
 
 
 class NoPromotions:
+    def prepare(self) -> None:
+        pass
+
     def discounts_for(self, sale: Sale, at: datetime) -> dict[int, LineDiscount]:
         return {}
 
@@ -121,7 +128,9 @@ class Checkout:
             settings.pricing.embedded_barcode_layout, EmbeddedValue(settings.pricing.embedded_barcode_value)
         )
         self.listeners: list[Callable[[Sale], None]] = []
-        self._carts: dict[str, Sale] = {}  # last saved version of each cart (taken out while in use)
+        # The last saved version of each cart, taken out while a command uses it. Only touched
+        # inside a unit of work, so the ledger's write turn keeps threads apart here too.
+        self._carts: dict[str, Sale] = {}
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -296,6 +305,8 @@ class Checkout:
         return Sale.from_dict(fastjson.loads(found[1]))
 
     def _change(self, sale_id: str, command: Callable[[Sale, UnitOfWork], T], reprice: bool = True) -> tuple[Sale, T]:
+        if reprice:
+            self.repricer.prepare()
         with self._ledger.unit_of_work() as uow:
             sale = self.take_cart(uow.session.connection(), sale_id)
             result = command(sale, uow)
@@ -318,7 +329,6 @@ class Checkout:
         conn = uow.session.connection()
         if sale.state is SaleState.CANCELLED:
             conn.exec_driver_sql("DELETE FROM open_sale WHERE sale_id = ?", (sale.sale_id,))
-            forget_add_items(conn, sale.sale_id)
             return
         values = (
             int(sale.lane_id), sale.state.value, sale.cashier_id, sale.version,

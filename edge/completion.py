@@ -16,7 +16,6 @@ from edge.checkout import missing_sale, open_shift_id
 from edge.clock import to_utc_text, utc_now
 from edge.ledger import Ledger, UnitOfWork
 from edge.members import record_coupon_uses
-from edge.requests import forget_add_items
 from edge.sale_tables import SaleRow, StoredValueRow
 from edge.settings import Settings
 from edge.shifts import append_fact
@@ -145,10 +144,9 @@ class Completion:
         conn: Connection, sale: Sale, receipt_seq: int, shift_id: str, total: int, tax: int,
         record: dict[str, Any], journal_seq: int, request_id: str,
     ) -> None:
-        """The cart becomes a sale row, the request id is spent, and the cart's add-item ids go."""
+        """The cart becomes a sale row, and the request id is spent."""
         now = to_utc_text(utc_now())
         conn.exec_driver_sql("DELETE FROM open_sale WHERE sale_id = ?", (sale.sale_id,))
-        forget_add_items(conn, sale.sale_id)
         conn.exec_driver_sql(
             "INSERT INTO sale (sale_id, receipt_no, receipt_seq, lane, cashier_id, shift_id, completed_at, total, tax, "
             "body, journal_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -20,6 +20,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from edge import journal
@@ -105,6 +106,7 @@ class Ledger:
         # wakes the moment the last commits, instead of in SQLite's busy handler, which polls
         # with sleeps of up to 100 ms (four lanes completing at once waited on each other's naps).
         self.write_turn = threading.RLock()
+        self.busy_timeout_s = busy_timeout_ms / 1000
 
     @classmethod
     def open(
@@ -173,7 +175,10 @@ class UnitOfWork:
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
-        self._ledger.write_turn.acquire()
+        # Each waiter gets the same patience SQLite would give it, not a turn behind all the
+        # others: a writer outside this process (an import) must not stall requests end to end.
+        if not self._ledger.write_turn.acquire(timeout=self._ledger.busy_timeout_s):
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
         self.session = Session(self._ledger.writer, expire_on_commit=False)
         self._committed = False
         return self

@@ -13,6 +13,7 @@ from edge.checkout import open_shift_on
 from edge.clock import utc_now
 from edge.journal import jsonable
 from edge.ledger import Ledger, UnitOfWork
+from edge.requests import prune_add_items
 from edge.sale_tables import OpenSaleRow, ShiftRow
 from pos.errors import Conflict, NotFound
 from pos.shift import CashMovementKind, Shift, ShiftFact, ShiftReport, fact_from_dict, fact_to_dict
@@ -126,6 +127,7 @@ class Shifts:
             save_fact(uow, row, fact, "shift.closed", z_report=report_dict(report))
             if self.print_hook is not None:
                 self.print_hook(uow, lane, report, shift.facts)
+            prune_add_items(uow.session.connection(), fact.at)
             uow.commit()
         return report
 

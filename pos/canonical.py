@@ -29,8 +29,11 @@ _PLAIN = frozenset({str, int, bool, type(None)})
 def _is_plain(value: Any) -> bool:
     """Whether `value` holds no float and no non-string key: one pass without paths (a sale's
     journal row has hundreds of values); `_check` walks again only to name what is wrong."""
-    stack = [value]
+    stack, budget = [value], 1_000_000  # a value that refers to itself: let `_check` say so
     while stack:
+        budget -= 1
+        if budget < 0:
+            return False
         item = stack.pop()
         kind = type(item)
         if kind in _PLAIN:

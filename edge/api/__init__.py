@@ -66,8 +66,8 @@ class Observe:
             self._record(scope, status, time.perf_counter() - started)
 
     def _record(self, scope: Scope, status: int, elapsed: float) -> None:
-        template = getattr(scope.get("route"), "path", "unmatched")
-        if scope["path"].startswith(API_PREFIX) and not template.startswith(API_PREFIX):
+        template = getattr(scope.get("route"), "path", None) or "unmatched"
+        if template != "unmatched" and scope["path"].startswith(API_PREFIX) and not template.startswith(API_PREFIX):
             template = API_PREFIX + template  # an included router's route keeps its own path
         method: str = scope["method"]
         self.node.metrics.requests.labels(method, template, str(status)).inc()

@@ -44,8 +44,8 @@ def sale_lane(ledger: Ledger, sale_id: str) -> int | None:
     return None if found is None else int(found)
 
 
-async def _on_the_sales_lane(sale_id: SaleIdPath, request: Request, operator: CurrentOperator, node: NodeDep) -> Operator:
-    if not operator.role.may(Role.MANAGER):
+def _on_the_sales_lane(sale_id: SaleIdPath, request: Request, operator: CurrentOperator, node: NodeDep) -> Operator:
+    if not operator.role.may(Role.MANAGER):  # a read: a plain def, so it runs off the event loop
         lane = sale_lane(node.ledger, sale_id)
         if lane is not None:  # an unknown sale is the command's own 404
             own_lane(request, operator, lane)

@@ -2,8 +2,10 @@
 
 FastAPI serialises a `dict[str, Any]` result through pydantic's generic `Any` walker, which
 cost an eighth of an add-item on a 100-line cart; orjson renders the same JSON (dataclasses,
-enums and datetimes included, UTC as `Z`) several times faster. Routes that declare a
-`response_model` keep FastAPI's path: the model may filter fields out of what they return.
+enums and datetimes included, UTC as `Z`) several times faster. Only routes whose response
+model is a plain dict or list are rendered so: a pydantic model filters fields out of what a
+route returns, so those keep FastAPI's path, as do 204s (no body). A route rendered here
+returns its own Response to set headers.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_origin
 
 from fastapi import Response
 from fastapi.datastructures import DefaultPlaceholder
+from fastapi.dependencies.utils import get_typed_return_annotation
 from fastapi.routing import APIRoute
 
 from edge import fastjson
@@ -48,9 +51,17 @@ def _fast_json(endpoint: Callable[..., Any], status_code: int) -> Callable[..., 
     return call
 
 
+def _plain_json(model: Any) -> bool:
+    """Whether a route's response model is only a plain dict or list (it filters nothing)."""
+    return model is None or model in (dict, list) or get_origin(model) in (dict, list)
+
+
 class JSONRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         model = kwargs.get("response_model")
         if model is None or isinstance(model, DefaultPlaceholder):
-            endpoint = _fast_json(endpoint, kwargs.get("status_code") or 200)
+            model = get_typed_return_annotation(endpoint)  # what FastAPI would infer from it
+        status_code = kwargs.get("status_code") or 200
+        if _plain_json(model) and status_code != 204:
+            endpoint = _fast_json(endpoint, status_code)
         super().__init__(path, endpoint, **kwargs)

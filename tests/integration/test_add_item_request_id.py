@@ -73,20 +73,32 @@ def test_a_refused_add_does_not_use_up_its_id_and_an_id_is_not_reused_elsewhere(
 
 
 
+
 def _add_item_ids(node: Node) -> list[str]:
     with node.ledger.reader.connect() as conn:
-        return [row[0] for row in conn.exec_driver_sql("SELECT ref FROM request WHERE kind = 'sale.add_item'")]
+        return [row[0] for row in conn.exec_driver_sql("SELECT ref FROM request WHERE kind = 'sale.add_item' ORDER BY ref")]
 
 
-def test_a_closed_sale_drops_its_add_item_ids_so_the_table_does_not_grow_by_a_row_a_scan(lane: Lane, node: Node) -> None:
-    first = lane.sale_id
-    lane.add(code=COLA, request_id=new_id())
-    lane.add(code=COLA, request_id=new_id())
+def test_a_scan_resent_after_its_sale_closed_never_lands_in_the_next_sale(lane: Lane) -> None:
+    """The terminal resends an unanswered scan to the lane's current sale: the id stays claimed."""
+    request_id = new_id()
+    lane.add(code=COLA, quantity=2, request_id=request_id)
     lane.pay("cash", 600)
     lane.complete()
     lane.open_sale()
+    resent = lane.add(code=COLA, quantity=2, request_id=request_id, expect=409)
+    assert "already used for sale.add_item" in resent["message"]
+    assert lane.call("GET", f"/sales/{lane.sale_id}")["lines"] == []
+
+
+def test_add_item_ids_older_than_a_day_go_when_a_shift_closes(lane: Lane, node: Node) -> None:
+    old_sale = lane.sale_id
     lane.add(code=COLA, request_id=new_id())
-    assert _add_item_ids(node) == [lane.sale_id]  # the completed sale's ids are gone
+    lane.call("POST", f"/sales/{old_sale}/cancel")
+    lane.open_sale()
+    lane.add(code=COLA, request_id=new_id())
     lane.call("POST", f"/sales/{lane.sale_id}/cancel")
-    assert _add_item_ids(node) == []
-    assert first != lane.sale_id
+    with node.ledger.writer.begin() as conn:  # the first sale's scan was yesterday
+        conn.exec_driver_sql("UPDATE request SET created_at = '2020-01-01T00:00:00.000000Z' WHERE ref = ?", (old_sale,))
+    lane.call("POST", "/lanes/1/shift/close", counted_cash=20000)
+    assert _add_item_ids(node) == [lane.sale_id]  # a day's ids stay; the old one went

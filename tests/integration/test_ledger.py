@@ -171,3 +171,49 @@ def test_shift_facts_survive_the_move_to_one_row_per_fact_and_back(node: Node) -
         assert shift.facts == before and shift.expected_cash() == 30_000
     finally:
         upgraded.dispose()
+
+
+def test_writers_queued_behind_a_foreign_write_lock_each_give_up_after_the_busy_timeout(node: Node) -> None:
+    """Another process holding the write lock (an import, a backup): every waiting unit of work
+    fails after about the busy timeout with "database is locked" (the API's 503), none waits
+    for the ones ahead of it to time out first."""
+    import threading
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    path = node.ledger.path
+    node.close()
+    ledger = Ledger.open(path, store_id="T001", busy_timeout_ms=300)
+    foreign = sqlite3.connect(path, isolation_level=None)
+    foreign.execute("BEGIN IMMEDIATE")
+    waited: list[float] = []
+    errors: list[str] = []
+
+    def write() -> None:
+        started = time.monotonic()
+        try:
+            with ledger.unit_of_work() as uow:
+                uow.journal("test.fact", {"n": 1})
+                uow.commit()
+        except OperationalError as err:
+            errors.append(str(err.orig))
+        waited.append(time.monotonic() - started)
+
+    try:
+        threads = [threading.Thread(target=write) for _ in range(5)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    finally:
+        foreign.execute("ROLLBACK")
+        foreign.close()
+    try:
+        assert errors == ["database is locked"] * 5
+        assert max(waited) < 1.2  # about one busy timeout each; queued one behind another it would be 1.5 s
+        with ledger.unit_of_work() as uow:  # the lock is free again: writing works
+            uow.journal("test.fact", {"n": 2})
+            uow.commit()
+    finally:
+        ledger.dispose()

@@ -59,3 +59,10 @@ def test_a_value_is_refused_exactly_when_it_holds_a_float(value: object) -> None
             canonical_json(value)
     else:
         assert canonical_json(value)
+
+
+def test_a_value_that_contains_itself_is_refused_not_walked_forever() -> None:
+    looped: list[object] = []
+    looped.append(looped)
+    with pytest.raises(RecursionError):
+        canonical_json({"a": looped})

@@ -1,4 +1,4 @@
-"""Index request ids by what they refer to, so a closing sale can drop its add-item ids.
+"""Index request ids by what they refer to (the sale, card or order a request changed).
 
 Revision ID: 0006
 Revises: 0005
@@ -17,11 +17,6 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_request_ref", "request", ["ref"])
-    # Add-item ids of sales already closed guard nothing any more (see edge.requests).
-    op.execute(
-        "DELETE FROM request WHERE kind = 'sale.add_item' "
-        "AND ref NOT IN (SELECT sale_id FROM open_sale)"
-    )
 
 
 def downgrade() -> None:
