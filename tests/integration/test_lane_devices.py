@@ -30,12 +30,6 @@ APPROVAL = {"manager_id": "100", "pin": "9753"}
 
 
 @pytest.fixture
-def sim(tmp_path: Path) -> Iterator[Simulator]:
-    with Simulator(tmp_path / "sim") as simulator:
-        yield simulator
-
-
-@pytest.fixture
 def rig(sim: Simulator, tmp_path: Path) -> Iterator[LaneRig]:
     with running_lane(write_lane_store(tmp_path / "store", sim)) as lane_rig:
         yield lane_rig

@@ -4,7 +4,6 @@ says: content in both languages and widths, offline printers, restarts, reprints
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,12 +13,6 @@ from devices.sim_printer import VirtualPrinter
 from devices.simulator import Simulator
 from tests.support.lane import new_id
 from tests.support.lane_devices import COLA, RICE, LaneRig, running_lane, wait_for, write_lane_store
-
-
-@pytest.fixture
-def sim(tmp_path: Path) -> Iterator[Simulator]:
-    with Simulator(tmp_path / "sim") as simulator:
-        yield simulator
 
 
 def sell(rig: LaneRig, cash: int = 2000) -> str:

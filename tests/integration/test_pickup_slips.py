@@ -6,8 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,21 +15,12 @@ from edge.bootstrap import Node
 from pos.pickup_slip import PickupSlip
 from pos.receipt import document_from_dict
 from tests.support.lane import new_id
-from tests.support.lane_devices import LaneRig, running_lane, wait_for, write_lane_store
+from tests.support.lane_devices import LaneRig, wait_for
 
 
 @pytest.fixture
-def sim(tmp_path: Path) -> Iterator[Simulator]:
-    with Simulator(tmp_path / "sim") as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def rig(tmp_path: Path, sim: Simulator) -> Iterator[LaneRig]:
-    config = write_lane_store(tmp_path / "store", sim, language="en")
-    config.write_text(config.read_text(encoding="utf-8") + "\n[[lanes]]\nid = 2\n", encoding="utf-8")  # no printer
-    with running_lane(config) as lane_rig:
-        yield lane_rig
+def rig(printing_rig: LaneRig) -> LaneRig:
+    return printing_rig
 
 
 def order(**changes: Any) -> dict[str, Any]:

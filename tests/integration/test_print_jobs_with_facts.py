@@ -4,8 +4,6 @@ prints, so no crash between the two can lose the paper, and a failed fact leaves
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -17,23 +15,14 @@ from edge.sale_tables import PrintJobRow, ReturnRow
 from pos.receipt import ReportKind, ReturnSlip, ShiftReport, document_from_dict
 from pos.returns import ReturnItem
 from tests.support.lane import new_id
-from tests.support.lane_devices import COLA, LaneRig, running_lane, write_lane_store
+from tests.support.lane_devices import COLA, LaneRig
 
 FLOAT = 20000
 
 
 @pytest.fixture
-def sim(tmp_path: Path) -> Iterator[Simulator]:
-    with Simulator(tmp_path / "sim") as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def rig(tmp_path: Path, sim: Simulator) -> Iterator[LaneRig]:
-    config = write_lane_store(tmp_path / "store", sim, language="en")
-    config.write_text(config.read_text(encoding="utf-8") + "\n[[lanes]]\nid = 2\n", encoding="utf-8")  # no printer
-    with running_lane(config) as lane_rig:
-        yield lane_rig
+def rig(printing_rig: LaneRig) -> LaneRig:
+    return printing_rig
 
 
 def sell_two_colas(rig: LaneRig) -> str:
