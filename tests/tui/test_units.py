@@ -131,3 +131,18 @@ def test_cart_rows_name_the_promotion_and_weigh_in_kilograms(language: str, prom
     assert all(cell_len(cells[0]) == 20 for _, _, cells in rows)
     totals = totals_text(SALE, Messages(language)).plain
     assert ("You save" if language == "en" else "优惠") in totals and "-3.00" in totals and "14.73" in totals
+
+
+def test_a_report_shows_when_its_shift_opened_in_the_lanes_local_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from tui.screens.report import report_lines
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        lines = report_lines({"shift_id": "SH1", "cashier_id": "101", "opened_at": "2026-11-23T00:30:00.000000+00:00"}, Messages("en"))
+        assert any(line.endswith("11-23 08:30") for line in lines)  # stored in UTC, shown in Shanghai time
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

@@ -3,6 +3,7 @@ closed; the node prints it by itself), aligned in columns."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from textual import work
@@ -19,6 +20,14 @@ from tui.widgets.banner import Banner
 LABEL, VALUE = 26, 14
 
 
+def _local_time(stamp: object) -> str:
+    """A stored UTC time as the lane's local time (like the resume list); as given if unreadable."""
+    try:
+        return datetime.fromisoformat(str(stamp)).astimezone().strftime("%m-%d %H:%M")  # fits the value column
+    except ValueError:
+        return str(stamp or "")[5:16].replace("T", " ")
+
+
 def report_lines(report: Json, t: Messages, currency: str = "CNY") -> list[str]:
     """The report as `label ......... value` lines of one width."""
 
@@ -31,7 +40,7 @@ def report_lines(report: Json, t: Messages, currency: str = "CNY") -> list[str]:
     lines = [
         row("report.shift", str(report.get("shift_id", ""))[:8]),
         row("report.cashier", report.get("cashier_id", "")),
-        row("report.opened", str(report.get("opened_at", ""))[:16].replace("T", " ")),
+        row("report.opened", _local_time(report.get("opened_at"))),
         row("report.float", cash(report.get("opening_float"))),
         row("report.sales", f"{report.get('sales_count', 0)} / {cash(report.get('sales_total'))}"),
         row("report.discounts", cash(report.get("discount_total"))),
