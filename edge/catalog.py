@@ -16,7 +16,7 @@ from edge.catalog_reader import CatalogFileError as CatalogFileError
 from edge.catalog_reader import CatalogImportStopped as CatalogImportStopped
 from edge.catalog_reader import ReadBatch, read_catalog, read_catalog_in_worker
 from edge.clock import to_utc_text, utc_now
-from edge.ledger import Ledger
+from edge.ledger import Ledger, driver
 from pos.catalog import ItemRecord, TaxClass, Unit, lookup_key
 from pos.errors import NotFound
 
@@ -136,7 +136,7 @@ def _apply_batch(ledger: Ledger, batch: ReadBatch, report: ImportReport, final: 
                 "updated": report.updated,
                 "rejected": len(report.errors),
             }
-            report.journal_seq = journal.append(conn, "catalog.imported", summary).seq
+            report.journal_seq = journal.append(driver(conn), "catalog.imported", summary).seq
 
 
 def import_catalog(

@@ -7,13 +7,12 @@ lives in edge.completion.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from edge import catalog, fastjson
@@ -101,16 +100,16 @@ def open_shift_on(session: Session, lane: int) -> ShiftRow:
     return row
 
 
-def open_shift_id(conn: Connection, lane: int) -> str:
-    found = conn.exec_driver_sql("SELECT shift_id FROM shift WHERE lane = ? AND state = 'open'", (lane,)).scalar()
+def open_shift_id(db: sqlite3.Connection, lane: int) -> str:
+    found = db.execute("SELECT shift_id FROM shift WHERE lane = ? AND state = 'open'", (lane,)).fetchone()
     if found is None:
         raise Conflict(f"no shift is open on lane {lane}: open one with a float first")
-    return str(found)
+    return str(found[0])
 
 
-def missing_sale(conn: Connection, sale_id: str) -> Exception:
+def missing_sale(db: sqlite3.Connection, sale_id: str) -> Exception:
     """The error for a sale that is not open or suspended: completed already, or unknown."""
-    done = conn.exec_driver_sql("SELECT receipt_no FROM sale WHERE sale_id = ?", (sale_id,)).first()
+    done = db.execute("SELECT receipt_no FROM sale WHERE sale_id = ?", (sale_id,)).fetchone()
     if done is not None:
         return Conflict(f"sale {sale_id} is already completed as receipt {done[0]}")
     return NotFound(f"no open or suspended sale {sale_id}")
@@ -292,14 +291,14 @@ class Checkout:
             return tenders.stored_value(request.tender_id, request.kind, request.amount, request.code, card.balance, currency)
         raise InvalidInput(f"tender kind {request.kind.value} is not taken at the lane")
 
-    def take_cart(self, conn: Connection, sale_id: str) -> Sale:
+    def take_cart(self, db: sqlite3.Connection, sale_id: str) -> Sale:
         """The cart for a command, from memory when this process saved its current version last
         (parsing a 100-line cart costs milliseconds a scan); from its saved JSON otherwise.
         Taken out of memory: the command's saved result goes back in."""
-        found = conn.exec_driver_sql("SELECT version, body FROM open_sale WHERE sale_id = ?", (sale_id,)).first()
+        found = db.execute("SELECT version, body FROM open_sale WHERE sale_id = ?", (sale_id,)).fetchone()
         cached = self._carts.pop(sale_id, None)
         if found is None:
-            raise missing_sale(conn, sale_id)
+            raise missing_sale(db, sale_id)
         if cached is not None and cached.version == found[0]:
             return cached
         return Sale.from_dict(fastjson.loads(found[1]))
@@ -308,7 +307,7 @@ class Checkout:
         if reprice:
             self.repricer.prepare()
         with self._ledger.unit_of_work() as uow:
-            sale = self.take_cart(uow.session.connection(), sale_id)
+            sale = self.take_cart(uow.db, sale_id)
             result = command(sale, uow)
             if reprice and sale.state is SaleState.OPEN:
                 sale.apply_discounts(self.repricer.discounts_for(sale, utc_now()), at=utc_now())
@@ -326,9 +325,9 @@ class Checkout:
         """Journal the audited events and write the cart (one SQL statement, no ORM flush)."""
         for event in sale.pull_events():
             self._audit(uow, event)
-        conn = uow.session.connection()
+        db = uow.db
         if sale.state is SaleState.CANCELLED:
-            conn.exec_driver_sql("DELETE FROM open_sale WHERE sale_id = ?", (sale.sale_id,))
+            db.execute("DELETE FROM open_sale WHERE sale_id = ?", (sale.sale_id,))
             return
         values = (
             int(sale.lane_id), sale.state.value, sale.cashier_id, sale.version,
@@ -336,16 +335,16 @@ class Checkout:
         )
         try:
             if exists:
-                conn.exec_driver_sql(
+                db.execute(
                     "UPDATE open_sale SET lane = ?, state = ?, cashier_id = ?, version = ?, body = ?, updated_at = ? "
                     "WHERE sale_id = ?", values,
                 )
             else:
-                conn.exec_driver_sql(
+                db.execute(
                     "INSERT INTO open_sale (lane, state, cashier_id, version, body, updated_at, sale_id) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)", values,
                 )
-        except IntegrityError as err:
+        except sqlite3.IntegrityError as err:
             if "open_sale.lane" in str(err):
                 raise Conflict(f"lane {sale.lane_id} already has an open sale: suspend or finish it first") from err
             raise

@@ -4,11 +4,11 @@ journal row and (when the lane has a printer) its print job. Idempotent by reque
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
 from sqlmodel import Session, select
 
 from edge import fastjson
@@ -52,37 +52,36 @@ def stock_deltas(sale: Sale, price_per_kg: Callable[[str], int]) -> dict[str, in
     return deltas
 
 
-def apply_stock(session: Session, deltas: dict[str, int], reason: str, ref: str, seq: int) -> None:
+def apply_stock(db: sqlite3.Connection, deltas: dict[str, int], reason: str, ref: str, seq: int) -> None:
     """Move stock: one upsert of the levels and one insert of the movements (batched SQL:
     the ORM's get-and-flush per SKU cost half of a sale's completion)."""
     moves = [(sku, delta) for sku, delta in sorted(deltas.items()) if delta]
     if not moves:
         return
-    conn = session.connection()
-    conn.exec_driver_sql(
+    db.executemany(
         "INSERT INTO stock_level (sku, on_hand) VALUES (?, ?) "
         "ON CONFLICT(sku) DO UPDATE SET on_hand = on_hand + excluded.on_hand",
         moves,
     )
     at = to_utc_text(utc_now())
-    conn.exec_driver_sql(
+    db.executemany(
         "INSERT INTO stock_movement (sku, delta, reason, ref, journal_seq, at) VALUES (?, ?, ?, ?, ?, ?)",
         [(sku, delta, reason, ref, seq, at) for sku, delta in moves],
     )
 
 
-CartSource = Callable[[Connection, str], Sale]  # the open cart to complete (edge.checkout.Checkout.take_cart)
+CartSource = Callable[[sqlite3.Connection, str], Sale]  # the open cart to complete (edge.checkout.Checkout.take_cart)
 
 
-def _saved_cart(conn: Connection, sale_id: str) -> Sale:
-    found = conn.exec_driver_sql("SELECT body FROM open_sale WHERE sale_id = ?", (sale_id,)).first()
+def _saved_cart(db: sqlite3.Connection, sale_id: str) -> Sale:
+    found = db.execute("SELECT body FROM open_sale WHERE sale_id = ?", (sale_id,)).fetchone()
     if found is None:
-        raise missing_sale(conn, sale_id)
+        raise missing_sale(db, sale_id)
     return Sale.from_dict(fastjson.loads(found[0]))
 
 
-def _price_per_kg(conn: Connection, sku: str) -> int:
-    found = conn.exec_driver_sql("SELECT price, unit FROM item WHERE sku = ?", (sku,)).first()
+def _price_per_kg(db: sqlite3.Connection, sku: str) -> int:
+    found = db.execute("SELECT price, unit FROM item WHERE sku = ?", (sku,)).fetchone()
     return int(found[0]) if found is not None and found[1] == "kg" else 0
 
 
@@ -99,22 +98,22 @@ class Completion:
     def complete(self, sale_id: str, request_id: str) -> Completed:
         """Close a fully paid sale. A retried request id returns the first result, changing nothing.
 
-        Plain SQL on the write connection: this runs once per sale on the lane's critical path,
-        and the ORM's get/flush bookkeeping cost more than the statements themselves."""
+        Plain SQL on the transaction's sqlite3 connection: this runs once per sale on the lane's
+        critical path, and SQLAlchemy's bookkeeping cost more than the statements themselves."""
         with self._ledger.unit_of_work() as uow:
-            conn = uow.session.connection()
-            replay = self._replay(conn, request_id, sale_id)
+            db = uow.db
+            replay = self._replay(db, request_id, sale_id)
             if replay is not None:
                 return replay
-            sale = self._carts(conn, sale_id)
+            sale = self._carts(db, sale_id)
             lane = int(sale.lane_id)
-            shift_id = open_shift_id(conn, lane)
-            receipt_seq = self._next_receipt_seq(conn)
+            shift_id = open_shift_id(db, lane)
+            receipt_seq = self._next_receipt_seq(db)
             receipt_no = f"{self._settings.store.id}-{receipt_seq:08d}"
             sale.complete(receipt_no=receipt_no, at=utc_now())
             sale.pull_events()
             totals, settlement = sale.totals(), sale.settlement()
-            deltas = stock_deltas(sale, lambda sku: _price_per_kg(conn, sku))
+            deltas = stock_deltas(sale, lambda sku: _price_per_kg(db, sku))
             record = {
                 "sale": sale.to_dict(),
                 "receipt_no": receipt_no,
@@ -125,12 +124,12 @@ class Completion:
                 "request_id": request_id,
             }
             entry = uow.journal("sale.completed", record)
-            apply_stock(uow.session, deltas, "sale", receipt_no, entry.seq)
+            apply_stock(db, deltas, "sale", receipt_no, entry.seq)
             self._draw_stored_value(uow.session, sale)
             record_coupon_uses(uow.session, sale, receipt_no, entry.seq)
             # The shift is open (selected so): its rule for a sale is only the fact itself.
             append_fact(uow, shift_id, lane, SaleRecorded.from_sale(sale), "shift.sale_recorded", receipt_no=receipt_no)
-            self._store(conn, sale, receipt_seq, shift_id, totals.total, totals.tax, record, entry.seq, request_id)
+            self._store(db, sale, receipt_seq, shift_id, totals.total, totals.tax, record, entry.seq, request_id)
             if self.print_hook is not None:
                 self.print_hook(uow, sale, record)
             uow.commit()
@@ -141,19 +140,19 @@ class Completion:
 
     @staticmethod
     def _store(
-        conn: Connection, sale: Sale, receipt_seq: int, shift_id: str, total: int, tax: int,
+        db: sqlite3.Connection, sale: Sale, receipt_seq: int, shift_id: str, total: int, tax: int,
         record: dict[str, Any], journal_seq: int, request_id: str,
     ) -> None:
         """The cart becomes a sale row, and the request id is spent."""
         now = to_utc_text(utc_now())
-        conn.exec_driver_sql("DELETE FROM open_sale WHERE sale_id = ?", (sale.sale_id,))
-        conn.exec_driver_sql(
+        db.execute("DELETE FROM open_sale WHERE sale_id = ?", (sale.sale_id,))
+        db.execute(
             "INSERT INTO sale (sale_id, receipt_no, receipt_seq, lane, cashier_id, shift_id, completed_at, total, tax, "
             "body, journal_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (sale.sale_id, sale.receipt_no, receipt_seq, int(sale.lane_id), sale.cashier_id, shift_id,
              to_utc_text(sale.closed_at) if sale.closed_at else now, total, tax, fastjson.dumps_text(record), journal_seq),
         )
-        conn.exec_driver_sql(
+        db.execute(
             "INSERT INTO request (request_id, kind, ref, created_at) VALUES (?, 'sale.complete', ?, ?)",
             (request_id, sale.sale_id, now),
         )
@@ -165,15 +164,13 @@ class Completion:
                 raise NotFound(f"no receipt {receipt_no}")
             return self._completed(row, replayed=False)
 
-    def _replay(self, conn: Connection, request_id: str, sale_id: str) -> Completed | None:
-        seen = conn.exec_driver_sql("SELECT kind, ref FROM request WHERE request_id = ?", (request_id,)).first()
+    def _replay(self, db: sqlite3.Connection, request_id: str, sale_id: str) -> Completed | None:
+        seen = db.execute("SELECT kind, ref FROM request WHERE request_id = ?", (request_id,)).fetchone()
         if seen is None:
             return None
         if (seen[0], seen[1]) != ("sale.complete", sale_id):
             raise Conflict(f"request id {request_id} was already used for {seen[0]} of {seen[1]}")
-        found = conn.exec_driver_sql(
-            "SELECT receipt_no, journal_seq, body FROM sale WHERE sale_id = ?", (sale_id,)
-        ).first()
+        found = db.execute("SELECT receipt_no, journal_seq, body FROM sale WHERE sale_id = ?", (sale_id,)).fetchone()
         assert found is not None  # written in the same transaction as the request row
         record = json.loads(found[2])
         return Completed(Sale.from_dict(record["sale"]), found[0], found[1], record, replayed=True)
@@ -184,8 +181,8 @@ class Completion:
         return Completed(Sale.from_dict(record["sale"]), row.receipt_no, row.journal_seq, record, replayed)
 
     @staticmethod
-    def _next_receipt_seq(conn: Connection) -> int:
-        last = conn.exec_driver_sql("SELECT MAX(receipt_seq) FROM sale").scalar()
+    def _next_receipt_seq(db: sqlite3.Connection) -> int:
+        (last,) = db.execute("SELECT MAX(receipt_seq) FROM sale").fetchone()
         return int(last or 0) + 1
 
     @staticmethod

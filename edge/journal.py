@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,23 +52,23 @@ def entry_payload(seq: int, at: str, kind: str, data: Mapping[str, Any]) -> byte
     return canonical_json({"seq": seq, "at": at, "kind": kind, "data": dict(data)})
 
 
-def head(conn: Connection) -> tuple[int, str]:
+def head(db: sqlite3.Connection) -> tuple[int, str]:
     """The last (seq, hash), or (0, GENESIS_HASH) for an empty journal."""
-    row = conn.exec_driver_sql("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").first()
+    row = db.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
     return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
 
 
 def append(
-    conn: Connection, kind: str, data: Mapping[str, Any], at: datetime | None = None
+    db: sqlite3.Connection, kind: str, data: Mapping[str, Any], at: datetime | None = None
 ) -> JournalEntry:
-    """Append one row inside the caller's (write) transaction."""
-    last_seq, prev_hash = head(conn)
+    """Append one row inside the caller's (write) transaction (`UnitOfWork.db`)."""
+    last_seq, prev_hash = head(db)
     seq = last_seq + 1
     at_text = to_utc_text(at or utc_now())
     payload = entry_payload(seq, at_text, kind, data)
     digest = chain_hash(prev_hash, payload)
     text = payload.decode("utf-8")
-    conn.exec_driver_sql(
+    db.execute(
         "INSERT INTO journal (seq, at, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
         (seq, at_text, kind, text, prev_hash, digest),
     )

@@ -159,11 +159,17 @@ class Ledger:
 
     def last_seq(self) -> int:
         with self.reader.connect() as conn:
-            return journal.head(conn)[0]
+            return journal.head(driver(conn))[0]
 
     def dispose(self) -> None:
         self.writer.dispose()
         self.reader.dispose()
+
+
+def driver(conn: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under a SQLAlchemy one, in the same transaction."""
+    raw: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+    return raw
 
 
 class UnitOfWork:
@@ -172,6 +178,7 @@ class UnitOfWork:
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
         self._committed = False
+        self._db: sqlite3.Connection | None = None
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
@@ -181,11 +188,20 @@ class UnitOfWork:
             raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
         self.session = Session(self._ledger.writer, expire_on_commit=False)
         self._committed = False
+        self._db = None
         return self
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This transaction's sqlite3 connection, for plain SQL where a statement runs on every
+        sale or scan: SQLAlchemy's bookkeeping costs more than a small statement does."""
+        if self._db is None:
+            self._db = driver(self.session.connection())
+        return self._db
 
     def journal(self, kind: str, data: dict[str, Any]) -> journal.JournalEntry:
         """Append a journal row in this transaction."""
-        return journal.append(self.session.connection(), kind, data)
+        return journal.append(self.db, kind, data)
 
     def commit(self) -> None:
         self.session.commit()

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from edge import fastjson
 from edge.checkout import open_shift_on
 from edge.clock import utc_now
 from edge.journal import jsonable
@@ -43,10 +44,8 @@ def append_fact(uow: UnitOfWork, shift_id: str, lane: int, fact: ShiftFact, kind
     """Append a shift's new fact and journal it; returns the journal seq. A fact is one row, so
     a long shift costs a sale no more than a short one."""
     data = fact_to_dict(fact)
-    uow.session.connection().exec_driver_sql(
-        "INSERT INTO shift_fact (shift_id, body) VALUES (?, ?)", (shift_id, json.dumps(data, ensure_ascii=False))
-    )
-    return uow.journal(kind, {"shift_id": shift_id, "lane": lane, **jsonable(data), **extra}).seq
+    uow.db.execute("INSERT INTO shift_fact (shift_id, body) VALUES (?, ?)", (shift_id, fastjson.dumps_text(data)))
+    return uow.journal(kind, {"shift_id": shift_id, "lane": lane, **data, **extra}).seq
 
 
 class Shifts:

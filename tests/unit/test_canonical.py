@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 import re
 from collections import OrderedDict
 
@@ -66,3 +67,25 @@ def test_a_value_that_contains_itself_is_refused_not_walked_forever() -> None:
     looped.append(looped)
     with pytest.raises(RecursionError):
         canonical_json({"a": looped})
+
+
+plain_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.tuples(children, children)
+    | st.dictionaries(st.text(max_size=6), children, max_size=5),
+    max_leaves=25,
+)
+
+
+@given(plain_values)
+def test_the_fast_writer_gives_the_bytes_json_gives(value: object) -> None:
+    """The journal's hashes are over these bytes: orjson's must be json's, for every string
+    (control characters, quotes, astral and CJK text) and key order."""
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    assert canonical_json(value) == expected
+
+
+def test_awkward_strings_are_escaped_as_json_escapes_them() -> None:
+    value = {"\x00\x1f\x7f": "\u2028\u2029\"\\\n\t\b\f\r", "\U0001f600": "ｅ", "é": [2**64, -(2**63)]}
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    assert canonical_json(value) == expected
