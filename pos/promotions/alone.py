@@ -10,19 +10,20 @@ only when the bounds cannot settle the question.
 from __future__ import annotations
 
 from pos.promotions.groups import Unit, applications, sort_units
-from pos.promotions.model import BuyXGetY, CheapestFree, MixAndMatch, SpendThreshold
-from pos.promotions.pipeline import Basket, ComponentCache, Outcome, run
+from pos.promotions.memo import Learned
+from pos.promotions.model import BuyXGetY, CheapestFree, MixAndMatch
+from pos.promotions.pipeline import Basket, Outcome, run
 from pos.promotions.rules import Rule, group_shape, unit_saving
-from pos.promotions.thresholds import threshold_saving
+from pos.promotions.thresholds import saving_at
 
 
 class AloneSavings:
     """Per pricing: each rule's saving alone, estimated first and priced when needed."""
 
-    def __init__(self, basket: Basket, by_priority: bool, cache: ComponentCache) -> None:
+    def __init__(self, basket: Basket, by_priority: bool, learned: Learned) -> None:
         self.basket = basket
         self.by_priority = by_priority
-        self.cache = cache
+        self.learned = learned
         self._low: dict[int, int] = {}
         self._outcomes: dict[int, Outcome] = {}
         self._high: dict[int, int] = {}
@@ -64,7 +65,7 @@ class AloneSavings:
     def outcome(self, rule: Rule) -> Outcome:
         """The rule priced alone."""
         if rule.index not in self._outcomes:
-            self._outcomes[rule.index] = run(self.basket, [rule], self.by_priority, self.cache)
+            self._outcomes[rule.index] = run(self.basket, [rule], self.by_priority, self.learned)
         return self._outcomes[rule.index]
 
     def beats(self, rule: Rule, saving: int) -> Outcome | None:
@@ -91,8 +92,8 @@ class AloneSavings:
         if rule.kind == "unit":
             return sum(unit_saving(rule, items[i], items[i].units) for i in lines)
         if rule.kind == "threshold":
-            assert isinstance(rule.promotion, SpendThreshold)
-            return threshold_saving(rule.promotion, sum(map(self._amount.__getitem__, lines)))[0]
+            spend = sum(map(self._amount.__getitem__, lines))
+            return saving_at(rule, spend, self.learned.savings)[0]
         units: list[Unit] = []
         for i in lines:
             unit = (items[i].unit_amount, i, items[i].headroom, self.basket.masks[rule.index, i])

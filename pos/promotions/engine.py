@@ -23,8 +23,9 @@ from pos.promotions.basket import BasketLine, PricingContext, PricingResult
 from pos.promotions.bundle import PromotionBundle
 from pos.promotions.coupons import CouponCheck
 from pos.promotions.index import CandidateIndex, LineKey, line_key
+from pos.promotions.memo import Learned
 from pos.promotions.near_miss import find_near_misses
-from pos.promotions.pipeline import Basket, ComponentCache, Outcome, run
+from pos.promotions.pipeline import Basket, Outcome, run
 from pos.promotions.result import build_result, label
 from pos.promotions.rules import Item, Moment, Rule, compile_rule
 
@@ -43,6 +44,10 @@ class LiveState(NamedTuple):
 
 KnownSkus = Callable[[str], bool] | frozenset[str]
 LIVE_CACHE_SIZE = 16
+MEMO_SIZE = 2048  # plain-int answers per memo generation: a few hundred per basket
+# discounts are objects the cyclic collector walks on each full pass: keep what the last
+# pricings of a few lanes gave
+DISCOUNTS_SIZE = 1024
 
 
 class Pricer:
@@ -81,7 +86,7 @@ class Pricer:
         self.coupons = CouponCheck(self.rules, self.inert)
         self._overriders = _overriders(self.rules)
         self._override_order = _topological(self.rules)
-        self._components = ComponentCache(cache_size)
+        self._learned = Learned.sized(cache_size // 2, MEMO_SIZE, DISCOUNTS_SIZE)
         # liveness of minute-aligned rules, per (minute, store, tier, coupons): re-scans skip it
         self._live_by_minute: dict[tuple[object, ...], LiveState] = {}
         self._labels = [label(rule) for rule in self.rules]
@@ -98,7 +103,7 @@ class Pricer:
         moment = Moment.of(ctx)
         basket = self._basket(ordered, ctx, moment)
         items = basket.items
-        alone = AloneSavings(basket, self.by_priority, self._components)
+        alone = AloneSavings(basket, self.by_priority, self._learned)
         # only rules tied by `overrides` need to know whether they qualify before choosing
         kept: set[int] = set()
         overridden: set[int] = set()
@@ -122,9 +127,12 @@ class Pricer:
             basket.lines_of,
             best.spend_net,
             self.max_near_misses,
+            self._learned.near_misses,
         )
         rejected = self.coupons.rejections(ctx, moment, alone.qualifies, set(best.per_rule))
-        return build_result(self._labels, position, items, best, near, rejected)
+        return build_result(
+            self._labels, position, items, best, near, rejected, self._learned.discounts
+        )
 
     def _live_line(
         self, key: LineKey, line: BasketLine, live: Callable[[int], bool], state: LiveState
@@ -199,10 +207,8 @@ class Pricer:
             top = next((rule for rule in rules if alone.qualifies(rule)), None)
             if top is not None and top.stacking == "exclusive":
                 return alone.outcome(top)
-            return run(
-                basket, [r for r in rules if r.stacking != "exclusive"], True, self._components
-            )
-        best = run(basket, [r for r in rules if r.stacking != "exclusive"], False, self._components)
+            return run(basket, [r for r in rules if r.stacking != "exclusive"], True, self._learned)
+        best = run(basket, [r for r in rules if r.stacking != "exclusive"], False, self._learned)
         for rule in rules:
             if self._may_beat_the_combination(rule, best):
                 better = alone.beats(rule, best.saving)

@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from pos.money import format_minor
-from pos.promotions.basket import NearMiss
+from pos.promotions.basket import BasketLine, NearMiss
 from pos.promotions.groups import Unit, applications, sort_units
+from pos.promotions.memo import Memo
 from pos.promotions.model import BundlePrice, BuyXGetY, SpendThreshold
 from pos.promotions.rules import Item, Rule, group_shape
 from pos.promotions.thresholds import next_tier
@@ -26,21 +27,27 @@ MAX_MISSING_UNITS = 2
 MAX_MISSING_SHARE = 50  # percent of the next tier's minimum spend
 
 
-def _group_miss(
+# What a near miss says, in plain ints (kept by the pricer's memo, which the cyclic collector
+# then leaves alone): potential saving, units missing, spend missing; NO_GAP when none.
+Gap = tuple[int, int, int]
+NO_GAP: Gap = (0, 0, 0)
+
+
+def _group_gap(
     rule: Rule, items: Sequence[Item], lines: Sequence[int], masks: Mapping[tuple[int, int], int]
-) -> NearMiss | None:
+) -> Gap:
     promotion = rule.promotion
     if isinstance(promotion, BundlePrice) or (
         isinstance(promotion, BuyXGetY) and promotion.get_items
     ):
-        return None
+        return NO_GAP
     size, limit = group_shape(rule)
     eligible = [item for item in (items[i] for i in lines) if masks.get((rule.index, item.index))]
     count = sum(item.units for item in eligible)
     started = count % size
     missing = size - started
     if not started or missing > MAX_MISSING_UNITS or (limit is not None and count // size >= limit):
-        return None
+        return NO_GAP
     units: list[Unit] = []
     for item in eligible:
         units.extend(
@@ -51,38 +58,39 @@ def _group_miss(
     now = sum(app.saving for app in applications(rule, sort_units(units)))
     added = sort_units(units + [(cheapest[0], len(items), cheapest[2], cheapest[3])] * missing)
     saving = sum(app.saving for app in applications(rule, added)) - now
-    if saving <= 0:
-        return None
-    amount = format_minor(saving)
-    return NearMiss(
-        rule.id,
-        promotion.name_en,
-        promotion.display_name_zh,
-        f"Add {missing} more to save {amount}",
-        f"再买{missing}件，可省{amount}元",
-        saving,
-        missing_quantity=missing,
-    )
+    return (saving, missing, 0) if saving > 0 else NO_GAP
 
 
-def _spend_miss(rule: Rule, spend: int) -> NearMiss | None:
+def _spend_gap(rule: Rule, spend: int) -> Gap:
     promotion = rule.promotion
     assert isinstance(promotion, SpendThreshold)
     step = next_tier(promotion, spend) if spend > 0 else None
     if step is None:
-        return None
+        return NO_GAP
     missing, saving = step
     if saving <= 0 or missing * 100 > (spend + missing) * MAX_MISSING_SHARE:
-        return None
-    more, amount = format_minor(missing), format_minor(saving)
+        return NO_GAP
+    return saving, 0, missing
+
+
+def _near_miss(rule: Rule, gap: Gap) -> NearMiss:
+    promotion = rule.promotion
+    saving, units, spend = gap
+    amount = format_minor(saving)
+    if units:
+        english, chinese = f"Add {units} more to save {amount}", f"再买{units}件，可省{amount}元"
+    else:
+        more = format_minor(spend)
+        english, chinese = f"Spend {more} more to save {amount}", f"再买{more}元，可省{amount}元"
     return NearMiss(
         rule.id,
         promotion.name_en,
         promotion.display_name_zh,
-        f"Spend {more} more to save {amount}",
-        f"再买{more}元，可省{amount}元",
+        english,
+        chinese,
         saving,
-        missing_spend=missing,
+        missing_quantity=units,
+        missing_spend=spend,
     )
 
 
@@ -93,17 +101,44 @@ def find_near_misses(
     lines_of: Mapping[int, Sequence[int]],
     spend_net: Sequence[int],
     limit: int,
+    known: Memo[Gap],
 ) -> tuple[NearMiss, ...]:
-    """The best `limit` near misses among live rules, ranked by saving, priority, id."""
-    found: list[tuple[NearMiss, Rule]] = []
+    """The best `limit` near misses among live rules, ranked by saving, priority, id.
+
+    A group rule's gap depends only on what its lines are (their order, not their place in
+    the basket), a threshold's on its spend: `known` keeps both by exactly that.
+    """
+    found: list[tuple[Gap, Rule]] = []
     for rule in rules:
+        lines = lines_of.get(rule.index, ())
         if rule.kind == "group":
-            miss = _group_miss(rule, items, lines_of.get(rule.index, ()), masks)
+            key = (rule.index, tuple([_what_counts(items[i].line) for i in lines]))
+            gap = known.get(key)
+            if gap is None:
+                gap = _group_gap(rule, items, lines, masks)
+                known.put(key, gap)
         elif rule.kind == "threshold":
-            miss = _spend_miss(rule, sum(map(spend_net.__getitem__, lines_of.get(rule.index, ()))))
+            spend = sum(map(spend_net.__getitem__, lines))
+            gap = known.get((rule.index, spend))
+            if gap is None:
+                gap = _spend_gap(rule, spend)
+                known.put((rule.index, spend), gap)
         else:
-            miss = None
-        if miss is not None:
-            found.append((miss, rule))
-    found.sort(key=lambda pair: (-pair[0].potential_saving, pair[1].rank))
-    return tuple(miss for miss, _ in found[:limit])
+            continue
+        if gap[0] > 0:
+            found.append((gap, rule))
+    found.sort(key=lambda pair: (-pair[0][0], pair[1].rank))
+    return tuple(_near_miss(rule, gap) for gap, rule in found[:limit])
+
+
+def _what_counts(line: BasketLine) -> tuple[object, ...]:
+    """Everything about a line a group rule's gap depends on (its id does not count)."""
+    return (
+        line.sku,
+        line.category,
+        line.brand,
+        line.weighed,
+        line.quantity,
+        line.unit_price,
+        line.min_price,
+    )

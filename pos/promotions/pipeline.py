@@ -11,13 +11,12 @@ Every layer takes at most what a line may still lose before its floor.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Hashable, Sequence
-from contextlib import suppress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pos.money import div_round_half_up
 from pos.promotions.basket import GRAMS_PER_KG, Method
+from pos.promotions.memo import Learned, Memo
 from pos.promotions.model import AmountOff, PercentOff
 from pos.promotions.rules import Item, Rule, group_shape, unit_saving
 from pos.promotions.search import Choice, Component, claim_by_priority
@@ -43,6 +42,7 @@ class Outcome:
     applications: dict[int, int] = field(default_factory=dict)
     method: Method = "exact"
     spend_net: list[int] = field(default_factory=list)  # item -> amount before thresholds
+    line_totals: list[int] = field(default_factory=list)  # item -> every discount on it
 
     def add(self, rule: int, item: int, discount: int, applications: int = 0) -> None:
         if discount:
@@ -51,27 +51,6 @@ class Outcome:
             self.saving += discount
         if applications:
             self.applications[rule] = self.applications.get(rule, 0) + applications
-
-
-class ComponentCache:
-    """Solved components by (lines, rules): a re-scan re-solves only components it changed."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: OrderedDict[Hashable, Choice] = OrderedDict()
-
-    def get(self, key: Hashable) -> Choice | None:
-        choice = self._entries.get(key)
-        if choice is not None:
-            with suppress(KeyError):  # another lane's pricing may have evicted it meanwhile
-                self._entries.move_to_end(key)
-        return choice
-
-    def put(self, key: Hashable, choice: Choice) -> None:
-        self._entries[key] = choice
-        if len(self._entries) > self.size:
-            with suppress(KeyError):
-                self._entries.popitem(last=False)
 
 
 def _components(basket: Basket, groups: Sequence[Rule]) -> list[tuple[list[Item], list[Rule]]]:
@@ -115,7 +94,7 @@ def _stack_saving(rule: Rule, item: Item, net: int) -> int:
     return 0
 
 
-def run(basket: Basket, rules: Sequence[Rule], by_priority: bool, cache: ComponentCache) -> Outcome:
+def run(basket: Basket, rules: Sequence[Rule], by_priority: bool, learned: Learned) -> Outcome:
     """Price the basket with exactly these (live, applicable) rules."""
     chosen = {rule.index for rule in rules}
     outcome = Outcome(method="priority" if by_priority else "exact")
@@ -137,7 +116,7 @@ def run(basket: Basket, rules: Sequence[Rule], by_priority: bool, cache: Compone
             key=lambda r: r.rank,
         )
         for comp_items, comp_rules in _components(basket, groups):
-            choice = _solve(basket, comp_items, comp_rules, unit_rules, cache)
+            choice = _solve(basket, comp_items, comp_rules, unit_rules, learned.components)
             if not choice.exact:
                 outcome.method = "bounded"
             for rule_index, rule_apps in choice.apps.items():
@@ -179,13 +158,17 @@ def run(basket: Basket, rules: Sequence[Rule], by_priority: bool, cache: Compone
     thresholds = [r for r in rules if r.kind == "threshold"]
     if thresholds:
         headroom = [net - item.floor for net, item in zip(outcome.spend_net, items, strict=True)]
+        before = list(headroom)
         applied = apply_thresholds(
-            thresholds, basket.lines_of, outcome.spend_net, headroom, by_priority
+            thresholds, basket.lines_of, outcome.spend_net, headroom, by_priority, learned
         )
+        # what thresholds took of each line is what they used of its headroom
+        taken = [t + b - h for t, b, h in zip(taken, before, headroom, strict=True)]
         for rule_index, (lines, times) in applied.items():
             per_rule[rule_index] = lines  # non-empty, no zero parts
             outcome.saving += sum(lines.values())
             outcome.add(rule_index, 0, 0, times)
+    outcome.line_totals = taken
     return outcome
 
 
@@ -220,7 +203,7 @@ def _solve(
     comp_items: list[Item],
     comp_rules: list[Rule],
     unit_rules: list[tuple[int, ...]],
-    cache: ComponentCache,
+    cache: Memo[Choice],
 ) -> Choice:
     """Solve one component on local indices (0..n-1), so a cached answer fits any basket."""
     key = (

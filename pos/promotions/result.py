@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pos.promotions.basket import AppliedDiscount, NearMiss, PricingResult, RejectedCoupon
+from pos.promotions.memo import Memo
 from pos.promotions.pipeline import Outcome
 from pos.promotions.rules import Item, Rule
 
@@ -25,40 +26,53 @@ def build_result(
     outcome: Outcome,
     near_misses: tuple[NearMiss, ...],
     rejected: tuple[RejectedCoupon, ...],
+    known: Memo[AppliedDiscount],
 ) -> PricingResult:
-    """Discounts in priority order (then id), each with the lines it touched in canonical order."""
+    """Discounts in priority order (then id), each with the lines it touched in canonical order.
+
+    A discount the previous pricing gave too (same promotion, lines, amounts, applications)
+    is taken from `known` instead of being built again: most are, after a scan.
+    """
     discounts: list[AppliedDiscount] = []
     line_ids = [item.line.line_id for item in items]
-    per_line = [0] * len(items)
+    counts = outcome.applications
     for index in sorted(outcome.per_rule, key=position.__getitem__):
         parts = outcome.per_rule[index]
-        if len(parts) > 1:
-            parts = dict(sorted(parts.items()))
-        lines: dict[str, int] = {}
-        for i, part in parts.items():
-            if part:
-                lines[line_ids[i]] = part
-                per_line[i] += part
-        if not lines:
-            continue
-        promotion_id, name_en, name_zh, code = labels[index]
-        discounts.append(
-            AppliedDiscount(
-                promotion_id=promotion_id,
-                name_en=name_en,
-                name_zh=name_zh,
-                amount=sum(lines.values()),
-                lines=lines,
-                applications=max(1, outcome.applications.get(index, 1)),
-                coupon_code=code,
-            )
-        )
+        times = max(1, counts.get(index, 1))
+        if len(parts) == 1:
+            ((i, part),) = parts.items()
+            key = (index, times, line_ids[i], part)
+            found = known.get(key)
+            if found is None:
+                found = _discount(labels[index], {line_ids[i]: part}, times)
+                known.put(key, found)
+        else:  # a group or a threshold: built anew (its key would cost as much)
+            order = sorted(parts)
+            ids = map(line_ids.__getitem__, order)
+            lines = dict(zip(ids, map(parts.__getitem__, order), strict=True))
+            found = _discount(labels[index], lines, times)
+        if found.amount:
+            discounts.append(found)
     return PricingResult(
         discounts=tuple(discounts),
-        line_discounts=dict(zip(line_ids, per_line, strict=True)),
-        total_discount=sum(per_line),
+        line_discounts=dict(zip(line_ids, outcome.line_totals, strict=True)),
+        total_discount=sum(outcome.line_totals),
         near_misses=near_misses,
         rejected_coupons=rejected,
         subtotal=sum(item.amount for item in items),
         method=outcome.method,
+    )
+
+
+def _discount(label: Label, lines: dict[str, int], times: int) -> AppliedDiscount:
+    """One promotion's discount; `lines` has no zero part (a pricing records none)."""
+    promotion_id, name_en, name_zh, code = label
+    return AppliedDiscount(
+        promotion_id=promotion_id,
+        name_en=name_en,
+        name_zh=name_zh,
+        amount=sum(lines.values()),
+        lines=lines,
+        applications=times,
+        coupon_code=code,
     )

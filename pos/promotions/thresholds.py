@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from pos.money import allocate_proportionally
+from pos.promotions.memo import Learned, Memo
 from pos.promotions.model import SpendThreshold
 from pos.promotions.rules import Rule
 
@@ -49,33 +50,45 @@ def next_tier(promotion: SpendThreshold, spend: int) -> tuple[int, int] | None:
     return target - spend, threshold_saving(promotion, target)[0] - now
 
 
-def _choose_disjoint(
-    candidates: list[tuple[Rule, int, frozenset[int]]], by_priority: bool
-) -> list[tuple[Rule, int, frozenset[int]]]:
+Candidate = tuple[Rule, int, Sequence[int]]  # a threshold, its saving, its lines
+SHARED_SPLIT_LINES = 64  # splits over more lines change with every scan: not worth keeping
+
+
+def saving_at(rule: Rule, spend: int, known: Memo[tuple[int, int]]) -> tuple[int, int]:
+    """`threshold_saving` of a threshold rule, remembered by (rule, spend)."""
+    key = (rule.index, spend)
+    found = known.get(key)
+    if found is None:
+        assert isinstance(rule.promotion, SpendThreshold)
+        found = threshold_saving(rule.promotion, spend)
+        known.put(key, found)
+    return found
+
+
+def _choose_disjoint(candidates: list[Candidate], by_priority: bool) -> list[Candidate]:
     if by_priority or len(candidates) > EXACT_THRESHOLDS:
         if not by_priority:
             candidates = sorted(candidates, key=lambda c: (-c[1], c[0].rank))
-        chosen: list[tuple[Rule, int, frozenset[int]]] = []
+        chosen: list[Candidate] = []
         used: set[int] = set()
         for candidate in candidates:
-            if not used & candidate[2]:
+            if used.isdisjoint(candidate[2]):
                 chosen.append(candidate)
-                used |= candidate[2]
+                used.update(candidate[2])
         return chosen
-    best: tuple[int, list[tuple[Rule, int, frozenset[int]]]] = (0, [])
+    best: tuple[int, list[Candidate]] = (0, [])
+    sets = [frozenset(c[2]) for c in candidates]
 
-    def walk(
-        i: int, used: frozenset[int], picked: list[tuple[Rule, int, frozenset[int]]], total: int
-    ) -> None:
+    def walk(i: int, used: frozenset[int], picked: list[Candidate], total: int) -> None:
         nonlocal best
         if total > best[0]:
             best = (total, list(picked))
         if i == len(candidates) or total + sum(c[1] for c in candidates[i:]) <= best[0]:
             return
         candidate = candidates[i]
-        if not used & candidate[2]:
+        if not used & sets[i]:
             picked.append(candidate)
-            walk(i + 1, used | candidate[2], picked, total + candidate[1])
+            walk(i + 1, used | sets[i], picked, total + candidate[1])
             picked.pop()
         walk(i + 1, used, picked, total)
 
@@ -89,6 +102,7 @@ def apply_thresholds(
     net: Sequence[int],
     headroom: list[int],
     by_priority: bool,
+    learned: Learned,
 ) -> dict[int, tuple[dict[int, int], int]]:
     """Threshold discounts: rule index -> ({item index: discount}, applications).
 
@@ -97,29 +111,38 @@ def apply_thresholds(
     """
     ordered = sorted(rules, key=lambda r: r.rank)
     result: dict[int, tuple[dict[int, int], int]] = {}
+    savings, shares = learned.savings, learned.shares
 
     def evaluate(rule: Rule) -> tuple[int, int]:
-        assert isinstance(rule.promotion, SpendThreshold)
-        return threshold_saving(rule.promotion, sum(map(net.__getitem__, lines_of[rule.index])))
+        return saving_at(rule, sum(map(net.__getitem__, lines_of[rule.index])), savings)
 
     def allocate(rule: Rule, saving: int, times: int) -> None:
-        lines = list(lines_of[rule.index])
-        room = [headroom[i] for i in lines]
+        lines = lines_of[rule.index]
+        room = list(map(headroom.__getitem__, lines))
         amount = min(saving, sum(room))
         if amount <= 0:
             return
-        parts = dict(zip(lines, allocate_proportionally(amount, room), strict=True))
-        for i, part in parts.items():
-            headroom[i] -= part
-        result[rule.index] = ({i: p for i, p in parts.items() if p}, times)
+        small = len(room) <= SHARED_SPLIT_LINES
+        key = (amount, tuple(room)) if small else None
+        split = shares.get(key) if small else None
+        if split is None:
+            split = tuple(allocate_proportionally(amount, room))
+            if small:
+                shares.put(key, split)
+        parts: dict[int, int] = {}
+        for i, part in zip(lines, split, strict=True):
+            if part:
+                headroom[i] -= part
+                parts[i] = part
+        result[rule.index] = (parts, times)
 
-    competing = []
+    competing: list[Candidate] = []
     times_of: dict[int, int] = {}
     for rule in ordered:
         if rule.stacking != "stackable":
             saving, times_of[rule.index] = evaluate(rule)
             if saving > 0:
-                competing.append((rule, saving, frozenset(lines_of[rule.index])))
+                competing.append((rule, saving, lines_of[rule.index]))
     for rule, saving, _ in _choose_disjoint(competing, by_priority):
         allocate(rule, saving, times_of[rule.index])
     for rule in ordered:
