@@ -14,6 +14,7 @@ an exclusive promotion applies (alone) only when it is the highest-priority one 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -22,7 +23,7 @@ from pos.promotions.alone import AloneSavings
 from pos.promotions.basket import BasketLine, PricingContext, PricingResult
 from pos.promotions.bundle import PromotionBundle
 from pos.promotions.coupons import CouponCheck
-from pos.promotions.index import CandidateIndex, LineKey, line_key
+from pos.promotions.index import CandidateIndex, LineKey
 from pos.promotions.memo import Learned
 from pos.promotions.near_miss import find_near_misses
 from pos.promotions.pipeline import Basket, Outcome, run
@@ -174,31 +175,33 @@ class Pricer:
             return found
 
         basket = Basket([], self.rules, [], {}, {})
-        items, masks, lines_of = basket.items, basket.masks, basket.lines_of
+        items, masks, unit_rules = basket.items, basket.masks, basket.unit_rules
+        lines_of: defaultdict[int, list[int]] = defaultdict(list)
+        known_lines = state.lines
         for i, line in enumerate(ordered):
-            key = line_key(line)
-            found = state.lines.get(key)
+            key = (line.sku, line.category, line.brand, line.weighed)  # `line_key`, inlined
+            found = known_lines.get(key)
             if found is None:
                 found = self._live_line(key, line, live, state)
             units, competing, others = found
             items.append(Item.of(i, line))
-            basket.unit_rules.append(competing)
+            unit_rules.append(competing)
             for index in units:
-                lines_of.setdefault(index, []).append(i)
+                lines_of[index].append(i)
             for index, mask in others:
-                lines_of.setdefault(index, []).append(i)
+                lines_of[index].append(i)
                 if mask:
                     masks[index, i] = mask
             if competing:
                 basket.competing_units.update(competing)
+        basket.lines_of = dict(lines_of)
         if items:
             wide = self._basket_wide + [
                 self._wide_by_code[c] for c in presented if c in self._wide_by_code
             ]
             for index in wide:
-                rule = self.rules[index]
-                if rule.is_live(ctx, moment) and self.coupons.usable(rule, ctx, presented):
-                    lines_of[index] = list(range(len(items)))
+                if live(index):
+                    basket.lines_of[index] = list(range(len(items)))
         return basket
 
     def _choose(self, basket: Basket, rules: list[Rule], alone: AloneSavings) -> Outcome:

@@ -51,7 +51,16 @@ class Learned:
     shares: Memo[tuple[int, ...]]  # (amount, headroom of each line) -> a threshold's split
     discounts: Memo[AppliedDiscount]  # (rule, applications, line, amount) -> the discount
     near_misses: Memo[tuple[int, int, int]]  # (rule, what it depends on) -> a near miss's gap
+    # (per-unit rules, units, the line's quantity and prices) -> (saving, rule) of the best
+    unit_choices: Memo[tuple[int, int]]
 
     @classmethod
     def sized(cls, components: int, answers: int, discounts: int) -> Learned:
-        return cls(Memo(components), Memo(answers), Memo(answers), Memo(discounts), Memo(answers))
+        return cls(
+            Memo(components),
+            Memo(answers),
+            Memo(answers),
+            Memo(discounts),
+            Memo(answers),
+            Memo(answers),
+        )

@@ -53,6 +53,9 @@ class Outcome:
             self.applications[rule] = self.applications.get(rule, 0) + applications
 
 
+NO_UNIT_CHOICE = (0, -1)  # no per-unit rule saves on the line
+
+
 def _components(basket: Basket, groups: Sequence[Rule]) -> list[tuple[list[Item], list[Rule]]]:
     """Items tied together by group rules (union-find), in canonical order."""
     parent: dict[int, int] = {}
@@ -128,12 +131,19 @@ def run(basket: Basket, rules: Sequence[Rule], by_priority: bool, learned: Learn
                 leftover[comp_items[local].index] = units
     # below, each (rule, item) gets one discount: plain dict writes instead of `Outcome.add`
     per_rule, counts = outcome.per_rule, outcome.applications
+    known = learned.unit_choices
     for item in items:
         candidates, units = unit_rules[item.index], leftover[item.index]
         if candidates and units:
-            best = _best_unit_rule(basket.rules, candidates, item, units)
-            if best is not None:
-                saving, index = best[0], best[1].index
+            line = item.line
+            key = (candidates, units, line.quantity, line.unit_price, line.min_price, line.weighed)
+            best = known.get(key)
+            if best is None:
+                found = _best_unit_rule(basket.rules, candidates, item, units)
+                best = NO_UNIT_CHOICE if found is None else (found[0], found[1].index)
+                known.put(key, best)
+            saving, index = best
+            if saving:
                 per_rule.setdefault(index, {})[item.index] = saving
                 counts[index] = counts.get(index, 0) + 1
                 outcome.saving += saving

@@ -54,6 +54,25 @@ Candidate = tuple[Rule, int, Sequence[int]]  # a threshold, its saving, its line
 SHARED_SPLIT_LINES = 64  # splits over more lines change with every scan: not worth keeping
 
 
+def split_by_headroom(amount: int, room: list[int]) -> tuple[int, ...]:
+    """`allocate_proportionally(amount, room)` (largest remainder, ties to the earliest line),
+    in passes that run in C: a basket-wide threshold splits over every line at each scan.
+
+    For a positive amount over non-negative headroom that sums to at least `amount`; any
+    other input goes to `allocate_proportionally` itself.
+    """
+    total = sum(room)
+    if amount <= 0 or total < amount or min(room) < 0:
+        return tuple(allocate_proportionally(amount, room))
+    floors = [amount * w // total for w in room]
+    left = amount - sum(floors)
+    if left:
+        behind = [-(amount * w % total) for w in room]  # sorting on it puts big remainders first
+        for i in sorted(range(len(room)), key=behind.__getitem__)[:left]:  # stable: ties by line
+            floors[i] += 1
+    return tuple(floors)
+
+
 def saving_at(rule: Rule, spend: int, known: Memo[tuple[int, int]]) -> tuple[int, int]:
     """`threshold_saving` of a threshold rule, remembered by (rule, spend)."""
     key = (rule.index, spend)
@@ -126,7 +145,7 @@ def apply_thresholds(
         key = (amount, tuple(room)) if small else None
         split = shares.get(key) if small else None
         if split is None:
-            split = tuple(allocate_proportionally(amount, room))
+            split = split_by_headroom(amount, room)
             if small:
                 shares.put(key, split)
         parts: dict[int, int] = {}

@@ -7,10 +7,14 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pos.errors import InvalidInput
+from pos.money import allocate_proportionally
 from pos.promotions import BasketLine, Pricer, PricingContext, PricingResult, load_bundle
 from pos.promotions import search as search_module
+from pos.promotions.thresholds import split_by_headroom
 
 CST = dt.timezone(dt.timedelta(hours=8))
 AT = dt.datetime(2024, 5, 6, 10, 30, tzinfo=CST)
@@ -282,3 +286,15 @@ def test_an_empty_basket_prices_to_nothing() -> None:
         promo("t", "spend_threshold", tiers=[{"min_spend": 100, "amount_off": 10}])
     ).price([], ctx())
     assert (result.total_discount, result.discounts, result.line_discounts) == (0, (), {})
+
+
+@given(
+    st.lists(st.integers(0, 5000) | st.sampled_from((0, 1, 7)), min_size=1, max_size=40),
+    st.integers(1, 10**6),
+)
+def test_a_threshold_splits_by_headroom_exactly_as_the_money_rule_does(
+    room: list[int], amount: int
+) -> None:
+    if sum(room):
+        amount = 1 + amount % sum(room)
+    assert split_by_headroom(amount, room) == tuple(allocate_proportionally(amount, room))
