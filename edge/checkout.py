@@ -143,6 +143,12 @@ class Checkout:
                 raise NotFound(f"no sale {sale_id}")
             return Sale.from_dict(fastjson.loads(done.body)["sale"])
 
+    def cached_lane(self, sale_id: str) -> int | None:
+        """The lane of a cart whose current version this process saved, without a read (None
+        when it is not in memory: not saved here last, or a command has it out)."""
+        cart = self._carts.get(sale_id)
+        return None if cart is None else int(cart.lane_id)
+
     def open_on_lane(self, lane: int) -> Sale | None:
         with self._ledger.read() as session:
             row = session.exec(select(OpenSaleRow).where(OpenSaleRow.lane == lane, OpenSaleRow.state == "open")).first()

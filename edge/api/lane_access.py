@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from starlette.concurrency import run_in_threadpool
 
 from edge.api.deps import CurrentOperator, NodeDep
 from edge.errors import Forbidden
@@ -44,9 +45,13 @@ def sale_lane(ledger: Ledger, sale_id: str) -> int | None:
     return None if found is None else int(found)
 
 
-def _on_the_sales_lane(sale_id: SaleIdPath, request: Request, operator: CurrentOperator, node: NodeDep) -> Operator:
-    if not operator.role.may(Role.MANAGER):  # a read: a plain def, so it runs off the event loop
-        lane = sale_lane(node.ledger, sale_id)
+async def _on_the_sales_lane(sale_id: SaleIdPath, request: Request, operator: CurrentOperator, node: NodeDep) -> Operator:
+    """A coroutine: a manager needs no lookup, and a cart this process saved last knows its
+    lane in memory; only otherwise is the ledger read, off the event loop."""
+    if not operator.role.may(Role.MANAGER):
+        lane = node.checkout.cached_lane(sale_id)
+        if lane is None:
+            lane = await run_in_threadpool(sale_lane, node.ledger, sale_id)
         if lane is not None:  # an unknown sale is the command's own 404
             own_lane(request, operator, lane)
     return operator

@@ -60,6 +60,20 @@ def test_a_cashier_cannot_touch_another_lanes_sale_or_shift(login: LogIn) -> Non
     assert [line["quantity"] for line in sale["lines"]] == [1] and sale["tenders"] == []
 
 
+def test_a_sale_no_longer_in_memory_is_checked_against_the_ledger(login: LogIn) -> None:
+    """A completed sale has left the node's cart memory: its lane comes from the ledger."""
+    lane1, lane2 = login("101", 1), login("102", 2)
+    lane1.open_shift()
+    lane2.open_shift()
+    lane1.open_sale()
+    lane1.add(code=COLA)
+    lane1.pay("cash", 300)
+    lane1.complete()
+    refused = lane2.call("POST", f"/sales/{lane1.sale_id}/complete", 403, request_id=new_id())
+    assert "lane 1 is not theirs" in refused["message"]
+    assert "already completed" in lane1.call("POST", f"/sales/{lane1.sale_id}/complete", 409, request_id=new_id())["message"]
+
+
 def test_a_cashier_logged_in_at_no_lane_acts_on_none(login: LogIn) -> None:
     nowhere = login("103", None)
     refused = nowhere.call("POST", "/lanes/1/shift", 403, shift_id=new_id(), float_amount=0)
