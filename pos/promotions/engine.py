@@ -45,10 +45,10 @@ class LiveState(NamedTuple):
 
 KnownSkus = Callable[[str], bool] | frozenset[str]
 LIVE_CACHE_SIZE = 16
-MEMO_SIZE = 2048  # plain-int answers per memo generation: a few hundred per basket
+MEMO_SIZE = 1024  # plain-int answers per memo generation: a few hundred per basket
 # discounts are objects the cyclic collector walks on each full pass: keep what the last
 # pricings of a few lanes gave
-DISCOUNTS_SIZE = 1024
+DISCOUNTS_SIZE = 512
 
 
 class Pricer:
