@@ -21,14 +21,14 @@ class LineSource(enum.StrEnum):
     LABEL_PRICE = "label_price"  # price embedded in an in-store label
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PriceOverride:
     unit_price: int
     manager_id: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: rendered by orjson on every scan (see pos.tax.PromotionShare)
 class SaleLine:
     """One line; quantity is pieces, or grams when `weighed` (then unit_price is per kg)."""
 
