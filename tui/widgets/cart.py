@@ -1,23 +1,31 @@
 """The cart: one row per line (name in the lane's language, quantity, unit price, line total)
 and a row under a line for each promotion that discounts it.
 
-A scan appends one line, so the table is updated in place: rows that did not change stay,
-changed cells are rewritten, and rows are only added or taken away at the end.
+The node answers every scan with the whole cart, so a scan's redraw is a diff: the new rows
+are compared with the ones on screen and only the lines that differ are drawn again. Each row
+is drawn once into a strip and kept by its content, so rows that did not change, or only
+moved (a promotion row appearing mid-cart shifts the rows under it), cost a lookup. The
+cart's height and scroll position change in the same call, so the frame after a scan shows
+the new line already scrolled into view.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from rich.text import Text
-from textual.widgets import DataTable
+from rich.segment import Segment
+from rich.style import Style
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from tui.api import Json
 from tui.i18n import Messages, fit, money, quantity_text
 
 Row = tuple[str, str, tuple[str, str, str, str]]  # key, kind (item|discount|void), cells
 NUMBER_WIDTHS = (8, 9, 10)  # quantity, unit price, line total (each with its left gap)
-_STYLE = {"item": "", "discount": "green", "void": "dim strike"}
+_STYLE = {"item": Style(), "discount": Style.parse("green"), "void": Style.parse("dim strike"), "header": Style()}
 
 
 def cart_rows(sale: Json | None, t: Messages, name_width: int) -> list[Row]:
@@ -26,6 +34,7 @@ def cart_rows(sale: Json | None, t: Messages, name_width: int) -> list[Row]:
         return []
     currency = str(sale.get("currency", "CNY"))
     amounts = {int(line["line_id"]): line for line in sale.get("totals", {}).get("lines", [])}
+    discounts = sale.get("discounts", {})
     rows: list[Row] = []
     for line in sale.get("lines", []):
         line_id = int(line["line_id"])
@@ -39,7 +48,7 @@ def cart_rows(sale: Json | None, t: Messages, name_width: int) -> list[Row]:
             continue
         amount = amounts.get(line_id, {}).get("amount", unit_price * int(line["quantity"]))
         rows.append((f"l{line_id}", "item", (fit(name, name_width), qty, price, money(int(amount), currency))))
-        discount = sale.get("discounts", {}).get(str(line_id))
+        discount = discounts.get(str(line_id))
         for n, promotion in enumerate((discount or {}).get("promotions", [])):
             label = fit("  − " + t.item_name(promotion), name_width)
             rows.append((f"d{line_id}.{n}", "discount", (label, "", "", money(-int(promotion["amount"]), currency))))
@@ -49,73 +58,40 @@ def cart_rows(sale: Json | None, t: Messages, name_width: int) -> list[Row]:
     return rows
 
 
-class CartTable(DataTable[Text], can_focus=False):
-    """The cart; the scan field keeps the focus, the screen moves this table's cursor."""
+class CartTable(ScrollView, can_focus=False):
+    """The cart under a fixed header line; the scan field keeps the focus, the screen moves
+    this table's cursor (a highlighted row)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"cart--header", "cart--cursor"}
 
     def __init__(self, messages: Messages, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, cell_padding=0, **kwargs)
+        super().__init__(**kwargs)
         self.t = messages
         self._rows: list[Row] = []
+        self._header: Row = ("", "header", ("", "", "", ""))
         self._sale: Json | None = None
         self._name_width = 0
+        self.cursor_row = 0
+        self._base_style: Style | None = None  # the widget's colours, asked once per style change
+        # drawn rows by what they show (and whether the cursor is on them): a row that only
+        # moved is found again; cleared when the width or the styles change
+        self._strips: LRUCache[tuple[str, tuple[str, str, str, str], bool, int], Strip] = LRUCache(1024)
 
-    def on_mount(self) -> None:
-        self._build_columns()
+    # -- what the screen and the tests read --------------------------------------------------
 
-    def _fit_width(self) -> int:
-        width = self.size.width or 56
-        return max(12, width - sum(NUMBER_WIDTHS) - 3)  # a left margin, the scrollbar, a right margin
+    @property
+    def sale(self) -> Json | None:
+        """The sale shown (as the node last sent it)."""
+        return self._sale
 
-    def _build_columns(self) -> None:
-        self._name_width = self._fit_width()
-        self.clear(columns=True)
-        self._rows = []
-        t = self.t
-        self.add_column(" " + fit(t("cart.item"), self._name_width), key="name")
-        for key, width in zip(("qty", "price", "total"), NUMBER_WIDTHS, strict=True):
-            self.add_column(Text(fit(t(f"cart.{key}"), width, "right")), key=key)
+    @property
+    def name_width(self) -> int:
+        """Cells for an item's name at this width (the numbers take the rest)."""
+        return self._name_width or self._fit_width()
 
-    def on_resize(self) -> None:
-        if self._name_width and self._fit_width() != self._name_width:
-            self.relabel(self.t)
-
-    def relabel(self, messages: Messages) -> None:
-        """New language or width: rebuild every row."""
-        self.t = messages
-        self._build_columns()
-        self.show_sale(self._sale)
-
-    @staticmethod
-    def _cells(kind: str, cells: tuple[str, str, str, str]) -> list[Text]:
-        style = _STYLE[kind]
-        name, *numbers = cells
-        return [Text(" " + name, style)] + [Text(fit(value, width, "right"), style) for value, width in zip(numbers, NUMBER_WIDTHS, strict=True)]
-
-    def show_sale(self, sale: Json | None, *, follow: bool = True) -> None:
-        """Show `sale`'s lines, rewriting only the cells that changed.
-
-        Table rows are keyed by position: a promotion row appearing mid-cart shifts the rows
-        under it by rewriting their cells, which is far cheaper than removing and re-adding rows.
-        """
-        self._sale = sale
-        rows = cart_rows(sale, self.t, self._name_width or self._fit_width())
-        old = self._rows
-        for index, ((_, kind, cells), (_, old_kind, old_cells)) in enumerate(zip(rows, old, strict=False)):
-            if (kind, cells) != (old_kind, old_cells):
-                texts = self._cells(kind, cells)
-                for column, text, value, old_value in zip(("name", "qty", "price", "total"), texts, cells, old_cells, strict=True):
-                    if kind != old_kind or value != old_value:
-                        self.update_cell(f"r{index}", column, text)
-        for index in range(len(rows), len(old)):
-            self.remove_row(f"r{len(rows) + len(old) - 1 - index}")  # from the end: cheapest
-        for index in range(len(old), len(rows)):
-            self.add_row(*self._cells(rows[index][1], rows[index][2]), key=f"r{index}")
-        grew = len(rows) > len(old)
-        self._rows = rows
-        if follow and grew and rows:
-            last_item = max(i for i, row in enumerate(rows) if row[0].startswith("l"))
-            self.move_cursor(row=last_item, animate=False)
-            self.scroll_end(animate=False, immediate=True)
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
 
     @property
     def row_keys(self) -> list[str]:
@@ -132,3 +108,125 @@ class CartTable(DataTable[Text], can_focus=False):
             return None
         key = self._rows[self.cursor_row][0]
         return int(key[1:].split(".")[0])
+
+    # -- columns and words -------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._build_header()
+
+    def _fit_width(self) -> int:
+        width = self.size.width or 56
+        return max(12, width - sum(NUMBER_WIDTHS) - 3)  # a left margin, the scrollbar, a right margin
+
+    def _build_header(self) -> None:
+        self._name_width = self._fit_width()
+        t = self.t
+        numbers = tuple(fit(t(f"cart.{key}"), width, "right") for key, width in zip(("qty", "price", "total"), NUMBER_WIDTHS, strict=True))
+        self._header = ("", "header", (fit(t("cart.item"), self._name_width), *numbers))  # type: ignore[assignment]
+        self._rows = []
+        self._strips.clear()
+        self.refresh()
+
+    def on_resize(self) -> None:
+        if self._name_width and self._fit_width() != self._name_width:
+            self.relabel(self.t)
+
+    def relabel(self, messages: Messages) -> None:
+        """New language or width: rebuild every row."""
+        self.t = messages
+        self._build_header()
+        self.show_sale(self._sale, follow=False)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+        self._base_style = None
+
+    # -- the rows ----------------------------------------------------------------------------
+
+    def show_sale(self, sale: Json | None, *, follow: bool = True) -> None:
+        """Show `sale`'s lines, drawing again only the rows in view that changed; when the cart
+        grew, move the cursor to the newest line and scroll to the end."""
+        self._sale = sale
+        rows = cart_rows(sale, self.t, self.name_width)
+        old, self._rows = self._rows, rows
+        top = self.scroll_offset.y
+        for index in range(top, min(top + self._rows_in_view(), max(len(rows), len(old)))):
+            if index >= len(rows) or index >= len(old) or rows[index] != old[index]:
+                self.refresh_line(index + 1)  # the header is line 0; rows out of view are drawn when scrolled to
+        size = Size(self._row_width(), len(rows) + 1)
+        if size != self.virtual_size:
+            self.virtual_size = size  # a new layout: the scrollbar and how far the cart scrolls
+        if follow and len(rows) > len(old):
+            last_item = max(i for i, row in enumerate(rows) if row[0].startswith("l"))
+            self._set_cursor(last_item)
+            self._scroll_to_row(self.max_scroll_y)
+        else:
+            if self.cursor_row >= len(rows):
+                self._set_cursor(max(0, len(rows) - 1))
+            if top > self.max_scroll_y:  # the cart got shorter than where it was scrolled to
+                self._scroll_to_row(self.max_scroll_y)
+
+    def move_cursor(self, *, row: int, animate: bool = False) -> None:
+        """Put the cursor on `row` and scroll it into view (`animate` is ignored: a till jumps)."""
+        if not self._rows:
+            return
+        self._set_cursor(max(0, min(len(self._rows) - 1, row)))
+        top, in_view = self.scroll_offset.y, self._rows_in_view()
+        if self.cursor_row < top:
+            self._scroll_to_row(self.cursor_row)
+        elif in_view > 0 and self.cursor_row >= top + in_view:
+            self._scroll_to_row(self.cursor_row - in_view + 1)
+
+    def _scroll_to_row(self, top: int) -> None:
+        # now, not after the next frame, and forced: the first time the cart outgrows its box
+        # the scrollbar (which allows scrolling) only comes with the next layout
+        self.scroll_to(y=top, animate=False, force=True, immediate=True)
+
+    def _set_cursor(self, row: int) -> None:
+        if row != self.cursor_row:
+            self.refresh_line(self.cursor_row + 1)
+            self.cursor_row = row
+            self.refresh_line(row + 1)
+
+    def _rows_in_view(self) -> int:
+        return max(0, self.scrollable_content_region.height - 1)  # under the header
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def _row_width(self) -> int:
+        return 1 + self.name_width + sum(NUMBER_WIDTHS)
+
+    def render_line(self, y: int) -> Strip:
+        """Line `y` of the widget: the header, then the rows scrolled into view."""
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._strip(self._header, False, width)
+        index = y - 1 + self.scroll_offset.y
+        if not 0 <= index < len(self._rows):
+            return Strip.blank(width, self._base())
+        return self._strip(self._rows[index], index == self.cursor_row, width)
+
+    def _base(self) -> Style:
+        if self._base_style is None:
+            self._base_style = self.rich_style
+        return self._base_style
+
+    def _strip(self, row: Row, cursor: bool, width: int) -> Strip:
+        _, kind, cells = row
+        key = (kind, cells, cursor, width)
+        strip = self._strips.get(key)
+        if strip is None:
+            base = self._base()
+            if kind == "header":
+                style = base + self.get_component_rich_style("cart--header")
+            else:
+                style = base + _STYLE[kind]
+                if cursor:
+                    style += self.get_component_rich_style("cart--cursor")
+            name, *numbers = cells
+            text = " " + name + "".join(fit(value, cells, "right") for value, cells in zip(numbers, NUMBER_WIDTHS, strict=True))
+            pad = style if kind == "header" or cursor else base  # a highlighted row spans the width
+            strip = Strip([Segment(text, style)]).adjust_cell_length(width, pad)
+            self._strips[key] = strip
+        return strip
