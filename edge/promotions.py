@@ -27,8 +27,10 @@ from pos.canonical import canonical_json
 from pos.errors import Conflict, InvalidInput, NotFound
 from pos.promotions import BasketLine, Pricer, PricingContext, PricingResult, load_bundle
 from pos.promotions.coupons import normalise
+from pos.promotions.memo import Memo
 from pos.sale import Sale, SaleCoupon
-from pos.tax import LineDiscount, line_discounts
+from pos.sale_line import SaleLine
+from pos.tax import DiscountParts, LineDiscount, line_discounts
 
 KnownSku = Callable[[str], bool]
 CHECK_EVERY_S = 1.0
@@ -36,15 +38,34 @@ CHECK_EVERY_S = 1.0
 LASTING_REFUSALS = ("not_live", "used_up", "customer_limit")
 
 
+def basket_line(line: SaleLine) -> BasketLine:
+    return BasketLine(
+        line_id=str(line.line_id), sku=line.sku, quantity=line.quantity, unit_price=line.effective_unit_price,
+        category=line.category, brand=line.brand, weighed=line.weighed,
+    )
+
+
+class BasketLines:
+    """The engine's view of a cart's lines, each made once per (immutable) SaleLine: a scan
+    changes one line, and a 150-line cart need not be rebuilt for it. Keyed by identity, the
+    line held beside its basket line so that its id cannot be reused."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self._made: Memo[tuple[SaleLine, BasketLine]] = Memo(size)
+
+    def __call__(self, sale: Sale) -> list[BasketLine]:
+        made, basket = self._made, []
+        for line in sale.active_lines:
+            found = made.get(id(line))
+            if found is None or found[0] is not line:
+                found = (line, basket_line(line))
+                made.put(id(line), found)
+            basket.append(found[1])
+        return basket
+
+
 def basket_lines(sale: Sale) -> list[BasketLine]:
-    return [
-        BasketLine(
-            line_id=str(line.line_id), sku=line.sku, quantity=line.quantity,
-            unit_price=line.effective_unit_price, category=line.category, brand=line.brand,
-            weighed=line.weighed,
-        )
-        for line in sale.active_lines
-    ]
+    return [basket_line(line) for line in sale.active_lines]
 
 
 class StorePromotions:
@@ -60,6 +81,8 @@ class StorePromotions:
         self.version = 0
         self._checked = 0.0
         self.last: dict[str, PricingResult] = {}  # sale_id -> its latest pricing (near misses)
+        self._basket = BasketLines()
+        self._parts = DiscountParts()
 
     def prepare(self) -> None:
         self.pricer()
@@ -99,11 +122,11 @@ class StorePromotions:
         if pricer is None or not sale.active_lines:
             self.last.pop(sale.sale_id, None)
             return {}
-        result = pricer.price(basket_lines(sale), self.context(at, sale))
+        result = pricer.price(self._basket(sale), self.context(at, sale))
         if len(self.last) > 1000:
             self.last.clear()
         self.last[sale.sale_id] = result
-        return line_discounts(result.discounts)
+        return line_discounts(result.discounts, self._parts)
 
     def near_misses(self, sale_id: str) -> list[dict[str, Any]]:
         result = self.last.get(sale_id)

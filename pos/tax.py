@@ -133,24 +133,64 @@ class AppliedPromotion(Protocol):
     def lines(self) -> Mapping[str, int]: ...
 
 
-def line_discounts(applied: Iterable[AppliedPromotion]) -> dict[int, LineDiscount]:
-    """Regroup per-promotion discounts (line_id -> amount) into one LineDiscount per line."""
-    shares: dict[int, list[PromotionShare]] = {}
-    for promotion in applied:
+class DiscountParts:
+    """Makes each distinct PromotionShare and LineDiscount once and gives the same object out
+    again: from one scan to the next most lines keep their discount, and an object that is
+    the same one lets whatever is remembered by identity (a cart's totals, its JSON) stay
+    valid. Bounded: past `size` distinct values of a kind it starts over."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self._size = size
+        self._shares: dict[tuple[str, int, str, str], PromotionShare] = {}
+        self._discounts: dict[tuple[int, ...], LineDiscount] = {}
+        # the engine gives its unchanged answers out again: their shares, by identity
+        self._entries: dict[int, tuple[AppliedPromotion, list[tuple[int, PromotionShare]]]] = {}
+
+    def entries(self, promotion: AppliedPromotion) -> list[tuple[int, PromotionShare]]:
+        """(line id, share) for each line the promotion discounts."""
+        found = self._entries.get(id(promotion))
+        if found is not None and found[0] is promotion:
+            return found[1]
+        made = []
         for raw_id, amount in promotion.lines.items():
             if not str(raw_id).isdigit():
-                raise InvalidInput(
-                    f"promotion {promotion.promotion_id}: line {raw_id!r} is unknown"
-                )
+                raise InvalidInput(f"promotion {promotion.promotion_id}: line {raw_id!r} is unknown")
             if amount:
-                share = PromotionShare(
-                    promotion.promotion_id, amount, promotion.name_en, promotion.name_zh
-                )
-                shares.setdefault(int(raw_id), []).append(share)
-    return {
-        line_id: LineDiscount(sum(p.amount for p in parts), tuple(parts))
-        for line_id, parts in sorted(shares.items())
-    }
+                made.append((int(raw_id), self.share(promotion.promotion_id, amount, promotion.name_en, promotion.name_zh)))
+        if len(self._entries) >= self._size:
+            self._entries = {}
+        self._entries[id(promotion)] = (promotion, made)
+        return made
+
+    def share(self, promotion_id: str, amount: int, name_en: str, name_zh: str) -> PromotionShare:
+        key = (promotion_id, amount, name_en, name_zh)
+        found = self._shares.get(key)
+        if found is None:
+            if len(self._shares) >= self._size:
+                self._shares, self._discounts = {}, {}  # discounts are keyed by these shares
+            found = self._shares[key] = PromotionShare(promotion_id, amount, name_en, name_zh)
+        return found
+
+    def discount(self, parts: list[PromotionShare]) -> LineDiscount:
+        key = tuple(map(id, parts))  # shares come from `share`: the same value is the same object
+        found = self._discounts.get(key)
+        if found is None:
+            if len(self._discounts) >= self._size:
+                self._discounts = {}
+            found = self._discounts[key] = LineDiscount(sum(p.amount for p in parts), tuple(parts))
+        return found
+
+
+def line_discounts(
+    applied: Iterable[AppliedPromotion], parts: DiscountParts | None = None
+) -> dict[int, LineDiscount]:
+    """Regroup per-promotion discounts (line_id -> amount) into one LineDiscount per line."""
+    made = parts or DiscountParts()
+    shares: dict[int, list[PromotionShare]] = {}
+    for promotion in applied:
+        for line_id, share in made.entries(promotion):
+            shares.setdefault(line_id, []).append(share)
+    return {line_id: made.discount(line_parts) for line_id, line_parts in sorted(shares.items())}
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from pos.errors import InvalidInput
 from pos.promotions.basket import AppliedDiscount
 from pos.tax import (
+    DiscountParts,
     LineDiscount,
     PromotionShare,
     StorePricing,
@@ -151,6 +152,23 @@ def test_promotions_engine_output_becomes_line_discounts() -> None:
     assert LineDiscount.from_dict(discounts[1].to_dict()) == discounts[1]
     with pytest.raises(InvalidInput, match="line 'x'"):
         line_discounts([AppliedDiscount("P3", "", "", 1, {"x": 1})])
+
+
+def test_discount_parts_give_the_same_objects_for_the_same_discounts() -> None:
+    parts = DiscountParts(size=3)
+    applied = [AppliedDiscount("P1", "a", "甲", 30, {"1": 10, "2": 20}), AppliedDiscount("P2", "b", "乙", 5, {"1": 5})]
+    first = line_discounts(applied, parts)
+    assert first == line_discounts(applied)  # the same values as made afresh
+    again = line_discounts(applied, parts)
+    assert all(again[k] is first[k] for k in first)
+    changed = line_discounts([AppliedDiscount("P1", "a", "甲", 30, {"1": 10, "2": 20})], parts)
+    assert changed[2] is first[2] and changed[1] == LineDiscount(10, (PromotionShare("P1", 10, "a", "甲"),))
+    renamed = line_discounts([AppliedDiscount("P1", "a2", "甲", 30, {"1": 10, "2": 20})], parts)
+    assert renamed[2].promotions[0].name_en == "a2"  # a name is part of what makes a share
+    for n in range(10):  # past its size it starts over, and still answers right
+        assert line_discounts([AppliedDiscount("P9", "", "", n + 1, {"4": n + 1})], parts) == {
+            4: LineDiscount(n + 1, (PromotionShare("P9", n + 1),))
+        }
 
 
 def test_pricing_round_trip() -> None:
