@@ -19,7 +19,7 @@ from pos.money import format_minor
 from pos.sale_customer import SaleCoupon, SaleMember, coupons_used
 from pos.sale_events import SaleEvent, SaleEventName, check_aware
 from pos.sale_line import LineSource, SaleLine
-from pos.tax import LineDiscount, StorePricing, TaxableLine, Totals, compute_totals
+from pos.tax import Interned, LineDiscount, StorePricing, Totals, compute_totals
 from pos.tender import Settlement, Tender, TenderKind, settle
 
 MAX_LINES = 500
@@ -65,6 +65,7 @@ class SaleCart:
         self.member, self.coupons = member, tuple(coupons)
         self._events: list[SaleEvent] = []
         self._totals_memo: tuple[tuple[Any, ...], Totals] | None = None
+        self._interned = Interned()  # shared by this cart's copies: it holds only immutable values
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -240,16 +241,15 @@ class SaleCart:
         return (tuple(self.lines), tuple(self.discounts.items()))
 
     def _totals(self, lines: list[SaleLine], discounts: Mapping[int, LineDiscount]) -> Totals:
-        taxable = [
-            TaxableLine(
-                line.line_id,
-                line.tax_class,
-                line.amount,
-                discounts[line.line_id].amount if line.line_id in discounts else 0,
-            )
-            for line in lines
-        ]
-        return compute_totals(taxable, self.pricing)
+        taxable = self._interned.taxable
+        return compute_totals(
+            [
+                taxable(line.line_id, line.tax_class, line.amount, discounts[line.line_id].amount if line.line_id in discounts else 0)
+                for line in lines
+            ],
+            self.pricing,
+            self._interned,
+        )
 
     def _checked_totals(self, lines: list[SaleLine], discounts: dict[int, LineDiscount]) -> Totals:
         totals = self._totals(lines, discounts)

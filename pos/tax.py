@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pos.errors import InvalidInput
 from pos.money import (
@@ -247,8 +247,38 @@ def _tax_on_net(net: int, rate_bp: int) -> int:
     return div_round_half_up(net * rate_bp, BASIS_POINTS)
 
 
-def compute_totals(lines: Sequence[TaxableLine], pricing: StorePricing) -> Totals:
+T = TypeVar("T")
+
+
+class Interned:
+    """Equal immutable values made once and given out again, by their fields (a cart's lines
+    mostly come out of a scan as they went in; a frozen dataclass costs more to make than
+    to look up). Bounded: past `size` values it starts over."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._size = size
+        self._made: dict[tuple[Any, ...], Any] = {}
+
+    def taxable(self, line_id: int, tax_class: str, amount: int, discount: int) -> TaxableLine:
+        return self._get(TaxableLine, (line_id, tax_class, amount, discount))
+
+    def line_tax(self, *fields: Any) -> LineTax:
+        return self._get(LineTax, fields)
+
+    def _get(self, kind: type[T], fields: tuple[Any, ...]) -> T:
+        key = (kind, *fields)
+        found = self._made.get(key)
+        if found is None:
+            if len(self._made) >= self._size:
+                self._made = {}
+            found = self._made[key] = kind(*fields)
+        made: T = found
+        return made
+
+
+def compute_totals(lines: Sequence[TaxableLine], pricing: StorePricing, interned: Interned | None = None) -> Totals:
     """Totals with a per-line and per-class breakdown; every part sums exactly to its whole."""
+    line_tax = LineTax if interned is None else interned.line_tax
     by_class: dict[str, list[TaxableLine]] = {}
     seen: set[int] = set()
     for line in lines:
@@ -278,7 +308,7 @@ def compute_totals(lines: Sequence[TaxableLine], pricing: StorePricing) -> Total
             taxes = allocate_proportionally(tax_of(sum(bases), rate), bases)
         for line, base, tax in zip(members, bases, taxes, strict=True):
             net, gross = (base - tax, base) if pricing.prices_include_tax else (base, base + tax)
-            line_taxes[line.line_id] = LineTax(
+            line_taxes[line.line_id] = line_tax(
                 line.line_id, code, rate, line.amount, line.discount, net, tax, gross
             )
         class_lines = [line_taxes[line.line_id] for line in members]

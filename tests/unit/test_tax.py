@@ -10,6 +10,7 @@ from pos.errors import InvalidInput
 from pos.promotions.basket import AppliedDiscount
 from pos.tax import (
     DiscountParts,
+    Interned,
     LineDiscount,
     PromotionShare,
     StorePricing,
@@ -169,6 +170,21 @@ def test_discount_parts_give_the_same_objects_for_the_same_discounts() -> None:
         assert line_discounts([AppliedDiscount("P9", "", "", n + 1, {"4": n + 1})], parts) == {
             4: LineDiscount(n + 1, (PromotionShare("P9", n + 1),))
         }
+
+
+def test_interned_totals_equal_fresh_ones_and_reuse_their_lines() -> None:
+    interned = Interned(size=5)
+    lines = [TaxableLine(n, "VAT13" if n % 2 else "VAT9", 100 * n + 7, n) for n in range(1, 5)]
+    fresh = compute_totals(lines, pricing())
+    first = compute_totals(lines, pricing(), interned)
+    assert first == fresh
+    again = compute_totals(lines, pricing(), interned)
+    assert all(a is b for a, b in zip(again.lines, first.lines, strict=True))
+    assert interned.taxable(1, "VAT13", 107, 1) == lines[0]
+    for n in range(20):  # past its size it starts over, and still answers right
+        assert compute_totals([TaxableLine(9, "VAT13", n + 1)], pricing(), interned) == compute_totals(
+            [TaxableLine(9, "VAT13", n + 1)], pricing()
+        )
 
 
 def test_pricing_round_trip() -> None:
