@@ -1,8 +1,9 @@
 """The cart: one row per line (name in the lane's language, quantity, unit price, line total)
 and a row under a line for each promotion that discounts it.
 
-The node answers every scan with the whole cart, so a scan's redraw is a diff: the new rows
-are compared with the ones on screen and only the lines that differ are drawn again. Each row
+The node answers every scan with the whole cart, so a scan's redraw is a diff: a line whose
+figures did not change keeps its rows from the last sale (no formatting again), the new rows
+are compared with the ones on screen and only those in view that differ are drawn again. Each row
 is drawn once into a strip and kept by its content, so rows that did not change, or only
 moved (a promotion row appearing mid-cart shifts the rows under it), cost a lookup. The
 cart's height and scroll position change in the same call, so the frame after a scan shows
@@ -24,37 +25,71 @@ from tui.api import Json
 from tui.i18n import Messages, fit, money, quantity_text
 
 Row = tuple[str, str, tuple[str, str, str, str]]  # key, kind (item|discount|void), cells
+RowMemo = dict[tuple[Any, ...], list[Row]]  # a line's rows by what they are drawn from
 NUMBER_WIDTHS = (8, 9, 10)  # quantity, unit price, line total (each with its left gap)
 _STYLE = {"item": Style(), "discount": Style.parse("green"), "void": Style.parse("dim strike"), "header": Style()}
 
 
-def cart_rows(sale: Json | None, t: Messages, name_width: int) -> list[Row]:
-    """The rows the cart shows for `sale`: items, then each line's promotions under it."""
+def cart_rows(sale: Json | None, t: Messages, name_width: int, memo: RowMemo | None = None) -> list[Row]:
+    """The rows the cart shows for `sale`: items, then each line's promotions under it.
+
+    With `memo` (the previous call's, same words and width), a line whose figures did not change
+    reuses its rows; the memo is refilled with this sale's lines only.
+    """
     if sale is None:
+        if memo is not None:
+            memo.clear()
         return []
     currency = str(sale.get("currency", "CNY"))
-    amounts = {int(line["line_id"]): line for line in sale.get("totals", {}).get("lines", [])}
+    amounts = {int(line["line_id"]): line.get("amount") for line in sale.get("totals", {}).get("lines", [])}
     discounts = sale.get("discounts", {})
+    previous = dict(memo or {})
+    if memo is not None:
+        memo.clear()
     rows: list[Row] = []
     for line in sale.get("lines", []):
         line_id = int(line["line_id"])
-        name = t.item_name(line)
-        unit_price = int(line["unit_price"])
-        override = line.get("override")
-        price = money(int(override["unit_price"]) if override else unit_price, currency) + ("*" if override else "")
-        qty = quantity_text(int(line["quantity"]), bool(line.get("weighed")))
-        if line.get("voided"):
-            rows.append((f"l{line_id}", "void", (fit(name, name_width), qty, price, t("cart.voided"))))
-            continue
-        amount = amounts.get(line_id, {}).get("amount", unit_price * int(line["quantity"]))
-        rows.append((f"l{line_id}", "item", (fit(name, name_width), qty, price, money(int(amount), currency))))
         discount = discounts.get(str(line_id))
-        for n, promotion in enumerate((discount or {}).get("promotions", [])):
-            label = fit("  − " + t.item_name(promotion), name_width)
-            rows.append((f"d{line_id}.{n}", "discount", (label, "", "", money(-int(promotion["amount"]), currency))))
-        if discount and not discount.get("promotions") and int(discount.get("amount", 0)):
-            label = fit("  − " + t("cart.discount"), name_width)
-            rows.append((f"d{line_id}.x", "discount", (label, "", "", money(-int(discount["amount"]), currency))))
+        key = _line_key(line, amounts.get(line_id), discount)
+        line_rows = previous.get(key)
+        if line_rows is None:
+            line_rows = _line_rows(line, amounts.get(line_id), discount, currency, t, name_width)
+        if memo is not None:
+            memo[key] = line_rows
+        rows.extend(line_rows)
+    return rows
+
+
+def _line_key(line: Json, amount: Any, discount: Json | None) -> tuple[Any, ...]:
+    """Everything a line's rows are drawn from (its names, figures and promotions)."""
+    override = line.get("override")
+    promotions: tuple[Any, ...] = ()
+    if discount:
+        promotions = tuple((p.get("name_zh"), p.get("name_en"), p.get("sku"), p.get("amount")) for p in discount.get("promotions", ()))
+    return (
+        line["line_id"], line.get("name_zh"), line.get("name_en"), line.get("sku"), line["unit_price"], override and override.get("unit_price"),
+        line["quantity"], line.get("weighed"), line.get("voided"), amount, promotions, discount and discount.get("amount"),
+    )
+
+
+def _line_rows(line: Json, amount: Any, discount: Json | None, currency: str, t: Messages, name_width: int) -> list[Row]:
+    line_id = int(line["line_id"])
+    name = t.item_name(line)
+    unit_price = int(line["unit_price"])
+    override = line.get("override")
+    price = money(int(override["unit_price"]) if override else unit_price, currency) + ("*" if override else "")
+    qty = quantity_text(int(line["quantity"]), bool(line.get("weighed")))
+    if line.get("voided"):
+        return [(f"l{line_id}", "void", (fit(name, name_width), qty, price, t("cart.voided")))]
+    if amount is None:
+        amount = unit_price * int(line["quantity"])
+    rows: list[Row] = [(f"l{line_id}", "item", (fit(name, name_width), qty, price, money(int(amount), currency)))]
+    for n, promotion in enumerate((discount or {}).get("promotions", [])):
+        label = fit("  − " + t.item_name(promotion), name_width)
+        rows.append((f"d{line_id}.{n}", "discount", (label, "", "", money(-int(promotion["amount"]), currency))))
+    if discount and not discount.get("promotions") and int(discount.get("amount", 0)):
+        label = fit("  − " + t("cart.discount"), name_width)
+        rows.append((f"d{line_id}.x", "discount", (label, "", "", money(-int(discount["amount"]), currency))))
     return rows
 
 
@@ -71,6 +106,7 @@ class CartTable(ScrollView, can_focus=False):
         self._header: Row = ("", "header", ("", "", "", ""))
         self._sale: Json | None = None
         self._name_width = 0
+        self._row_memo: RowMemo = {}  # the last sale's rows per line, for the next one
         self.cursor_row = 0
         self._base_style: Style | None = None  # the widget's colours, asked once per style change
         # drawn rows by what they show (and whether the cursor is on them): a row that only
@@ -124,6 +160,7 @@ class CartTable(ScrollView, can_focus=False):
         numbers = tuple(fit(t(f"cart.{key}"), width, "right") for key, width in zip(("qty", "price", "total"), NUMBER_WIDTHS, strict=True))
         self._header = ("", "header", (fit(t("cart.item"), self._name_width), *numbers))  # type: ignore[assignment]
         self._rows = []
+        self._row_memo.clear()
         self._strips.clear()
         self.refresh()
 
@@ -148,7 +185,7 @@ class CartTable(ScrollView, can_focus=False):
         """Show `sale`'s lines, drawing again only the rows in view that changed; when the cart
         grew, move the cursor to the newest line and scroll to the end."""
         self._sale = sale
-        rows = cart_rows(sale, self.t, self.name_width)
+        rows = cart_rows(sale, self.t, self.name_width, self._row_memo)
         old, self._rows = self._rows, rows
         top = self.scroll_offset.y
         for index in range(top, min(top + self._rows_in_view(), max(len(rows), len(old)))):
