@@ -7,7 +7,8 @@ Choosing what applies (`resolution: best_for_customer`, the default):
    (walked in topological order, so an overridden promotion overrides nothing).
 3. The combination of every non-exclusive promotion (`pipeline.run`) is compared with each
    exclusive promotion alone, and with each promotion alone that would save more than the
-   combination; the most saving wins; ties keep the combination, then priority, then id.
+   combination (thresholds; group promotions when the combination's search was bounded);
+   the most saving wins; ties keep the combination, then priority, then id.
 `resolution: priority` walks promotions by priority instead: each takes what is left, and
 an exclusive promotion applies (alone) only when it is the highest-priority one qualifying.
 """
@@ -211,9 +212,14 @@ class Pricer:
             if top is not None and top.stacking == "exclusive":
                 return alone.outcome(top)
             return run(basket, [r for r in rules if r.stacking != "exclusive"], True, self._learned)
-        best = run(basket, [r for r in rules if r.stacking != "exclusive"], False, self._learned)
+        combined = run(
+            basket, [r for r in rules if r.stacking != "exclusive"], False, self._learned
+        )
+        best = combined
         for rule in rules:
-            if self._may_beat_the_combination(rule, best):
+            # asked of the combination, never of a promotion alone that beat it so far: an
+            # exclusive one's exact method says nothing of a bounded search's group rules
+            if self._may_beat_the_combination(rule, combined):
                 better = alone.beats(rule, best.saving)
                 if better is not None:
                     best = better

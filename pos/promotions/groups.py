@@ -4,6 +4,9 @@ Each evaluator gets the units it may use, most expensive first, and returns its
 applications. Grouping the most expensive units together is what makes a group
 promotion worth most to the customer: for "buy 2 get 1 free" on prices 9, 8, 7, 6, 5, 4
 the groups are (9, 8, 7) and (6, 5, 4), so 7 and 4 are free — no other grouping frees more.
+A floor can make another grouping save more; the split search (`search`) recovers some of
+that by giving a promotion fewer units, and the evaluators skip a group or reward unit a
+floor leaves nothing to save instead of stopping there (docs/promotions.md).
 """
 
 from __future__ import annotations
@@ -43,9 +46,8 @@ def _reward(unit: Unit, percent: int) -> int:
     return min(div_round_half_up(unit[0] * percent, 100), unit[2])
 
 
-def _group_price(units: list[Unit], price: int) -> Application | None:
-    """Sell `units` together for `price`; the saving spread over them by headroom."""
-    total = sum(u[0] for u in units)
+def _group_price(units: list[Unit], price: int, total: int) -> Application | None:
+    """Sell `units` (costing `total`) together for `price`; the saving spread by headroom."""
     headroom = [u[2] for u in units]
     saving = min(total - price, sum(headroom))
     if saving <= 0:
@@ -76,12 +78,15 @@ def _buy_get(units: list[Unit], buy: int, get: int, percent: int, limit: int) ->
     """Buy from part 0, get from part 1: reward the dearest get units, pay with the others."""
     free = list(units)
     apps: list[Application] = []
+    # units whose reward is nothing (a floor leaves them no headroom): equal units are equal
+    # tuples, so the set names every one of them; cheaper units after them may still save
+    barren: set[Unit] = set()
     while len(apps) < limit:
-        rewards = [i for i, u in enumerate(free) if u[3] & 2][:get]
+        rewards = [i for i, u in enumerate(free) if u[3] & 2 and u not in barren][:get]
         # pay with units nothing else wants: not rewardable first, then the cheapest
         payers = sorted(
             (i for i, u in enumerate(free) if u[3] & 1 and i not in rewards),
-            key=lambda i: (free[i][3] & 2, free[i][0], free[i][1]),
+            key=lambda i: (free[i][3] & 2 > 0 and free[i] not in barren, free[i][0], free[i][1]),
         )[:buy]
         if len(rewards) < get or len(payers) < buy:
             break
@@ -91,7 +96,11 @@ def _buy_get(units: list[Unit], buy: int, get: int, percent: int, limit: int) ->
         for i in rewards:
             app.take(free[i], _reward(free[i], percent))
         if app.saving <= 0:
-            break
+            # without floors the cheaper units after these are worth nothing either
+            if not any(free[i][2] < free[i][0] for i in rewards):
+                break
+            barren.update(free[i] for i in rewards)
+            continue
         apps.append(app)
         used = {*payers, *rewards}
         free = [u for i, u in enumerate(free) if i not in used]
@@ -108,7 +117,8 @@ def _bundle(units: list[Unit], promotion: BundlePrice, limit: int) -> list[Appli
             if len(pool) < component.quantity:
                 return apps
             chosen.extend(pool[: component.quantity])
-        app = _group_price([free[i] for i in chosen], promotion.price)
+        group = [free[i] for i in chosen]
+        app = _group_price(group, promotion.price, sum(u[0] for u in group))
         if app is None:
             return apps
         apps.append(app)
@@ -137,11 +147,16 @@ def applications(rule: Rule, units: list[Unit]) -> list[Application]:
         )
     if isinstance(promotion, MixAndMatch):
         apps: list[Application] = []
-        for start in range(0, len(units) - promotion.quantity + 1, promotion.quantity):
-            app = _group_price(units[start : start + promotion.quantity], promotion.price)
-            if app is None or len(apps) >= limit:
-                break
-            apps.append(app)
+        size = promotion.quantity
+        for start in range(0, len(units) - size + 1, size):
+            group = units[start : start + size]
+            total = sum(u[0] for u in group)
+            if len(apps) >= limit or total <= promotion.price:
+                break  # the chunks after are cheaper still: none of them saves
+            app = _group_price(group, promotion.price, total)
+            # None here: floors leave the chunk no headroom; a cheaper chunk may still save
+            if app is not None:
+                apps.append(app)
         return apps
     if isinstance(promotion, BundlePrice):
         return _bundle(units, promotion, limit)

@@ -8,8 +8,8 @@ per-unit promotion (percent off, amount off, fixed price) of its line.
 - Exact: every split of every line's units among its group promotions is tried when the
   number of splits (the product over lines of C(units + k, k), k = group promotions of
   the line) is at most `EXACT_SPLITS`; each group promotion then groups its units
-  optimally (see `groups`). The best total wins; ties keep the first split tried, and
-  splits are tried giving units to higher-priority promotions first.
+  dearest first (see `groups`: optimal without floors). The best total wins; ties keep the
+  first split tried, and splits are tried giving units to higher-priority promotions first.
 - Bounded, beyond that: greedy — group promotions in order of their standalone gain,
   each taking an application only when it saves more than its units would save under
   their best per-unit promotion — then local improvement: up to `IMPROVEMENT_PASSES`

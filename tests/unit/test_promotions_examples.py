@@ -468,6 +468,28 @@ EXAMPLES = [
         {"off": 300},
     ),
     Example(
+        "floor and mix and match: the floored dearest units are left out, the rest still group",
+        # any 2 for 0.00: the 8.00s may not go below 8.00 (min_price) and the 0.00s save
+        # nothing, so the saving is the 7.00s in two pairs, 28.00 — more than the exclusive
+        # 2 % (0.56) and than buy 1 get 1 at 1 % (0.14); three lines of 2 to 4 units under
+        # two group promotions is past the exact search (1,350 splits): found by the bounded one
+        [
+            promo("p0", "percent_off", items=skus("A"), percent_off=2, stacking="exclusive"),
+            promo(
+                "p1",
+                "buy_x_get_y",
+                items=skus("A"),
+                buy_quantity=1,
+                get_quantity=1,
+                reward_percent_off=1,
+            ),
+            promo("p2", "mix_and_match", items=skus("A"), quantity=2, price=0),
+        ],
+        [ln("1", "A", 4, 700), ln("2", "A", 2, 0), ln("3", "A", 4, 800, min_price=800)],
+        {"1": 2800},
+        {"p2": 2800},
+    ),
+    Example(
         "floor and threshold: the 15.00 goes to the line that may still lose it",
         [promo("spend", "spend_threshold", tiers=[{"min_spend": 10000, "amount_off": 1500}])],
         [ln("1", "A", 1, 5000, min_price=5000), ln("2", "B", 1, 5000)],
