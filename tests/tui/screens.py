@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from rich.console import Console
 from textual.app import App
@@ -16,7 +17,7 @@ def screen_text(app: App[object]) -> str:
     return console.export_text()
 
 
-def cart_on_screen(app: App[object]) -> list[str]:
+def cart_on_screen(app: App[Any]) -> list[str]:
     """The cart's rows as the screen shows them now (the header line left out), one string a
     line, trailing blanks cut."""
     from rich.cells import set_cell_size
@@ -30,7 +31,7 @@ def cart_on_screen(app: App[object]) -> list[str]:
     return [set_cell_size(line, cart.scrollable_content_region.width).rstrip() for line in lines[1:]]
 
 
-def cart_drawn_afresh(app: App[object]) -> list[str]:
+def cart_drawn_afresh(app: App[Any]) -> list[str]:
     """What a cart drawn from nothing would show at the same scroll position: the session's
     sale through `cart_rows`, no diffing involved (the incremental redraw must match it)."""
     from tui.i18n import fit

@@ -19,6 +19,7 @@ from tests.tui.pilot import log_in, scan, wait_for
 from tests.tui.screens import cart_drawn_afresh, cart_on_screen
 from tui.app import LaneApp
 from tui.i18n import Messages
+from tui.screens.sale import SaleScreen
 from tui.widgets.cart import CartTable
 
 pytestmark = pytest.mark.anyio
@@ -94,12 +95,12 @@ async def test_every_change_the_node_can_send_is_drawn_as_a_fresh_cart_would_be(
         await show(pilot, cart, a_sale(lines, version=version, threshold=True))
         assert cart.row_count == 42 and newest_line_in_view(cart)
         assert cart.row_keys[-2:] == ["l21", "d21.0"]
-        for change in (
-            lambda: lines[19].update(voided=True),  # a void just above the newest line: its promotion row goes
-            lambda: lines[20].update(quantity=3),  # a quantity on a line in view
-            lambda: lines[2].update(quantity=2),  # and on a line scrolled out of view
+        for index, field, value in (
+            (19, "voided", True),  # a void just above the newest line: its promotion row goes
+            (20, "quantity", 3),  # a quantity on a line in view
+            (2, "quantity", 2),  # and on a line scrolled out of view
         ):
-            change()
+            lines[index][field] = value
             version += 1
             await show(pilot, cart, a_sale(lines, version=version, threshold=True))
         for _ in range(40):  # the cashier scrolls to the top: what was out of view is drawn right
@@ -176,3 +177,5 @@ async def test_a_scan_that_changes_the_discounts_of_earlier_lines_with_a_real_no
         await wait_for(pilot, lambda: app.session.sale["lines"][0]["quantity"] == 3, "the new quantity")  # type: ignore[index]
         await settled("the quantity")
         assert cart_of(app).selected_line_id() == 1  # the cursor stayed on the line the cashier changed
+        screen = app.screen
+        assert isinstance(screen, SaleScreen) and screen._lane_frame_timer is not None  # frames paced by the lane's timer

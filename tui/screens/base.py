@@ -15,6 +15,7 @@ from textual.binding import BindingType
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from tui.api import (
@@ -32,6 +33,12 @@ from tui.widgets.banner import Banner
 log = logging.getLogger("storenode.tui")
 T = TypeVar("T")
 R = TypeVar("R")
+
+# Textual draws a screen at most 60 times a second, and a frame that follows an idle spell holds
+# the next one back one to two periods (its timer skips the slots it slept through). At a lane the
+# scan field's frame (cleared on Enter) then held back the frame with the node's answer by up to
+# 33 ms. Lane screens draw at most 120 times a second: frames come only when something changed.
+LANE_FRAME_S = 1 / 120
 
 
 class LaneHost(Protocol):
@@ -55,6 +62,15 @@ class NoticePosted(Message):
 
 class LaneMixin(Screen[Any]):
     """Session, words and the manager-approval retry, for screens and modals alike."""
+
+    _lane_frame_timer: Timer | None = None
+
+    @property
+    def _update_timer(self) -> Timer:
+        """Textual's frame timer for this screen (its own, private), at the lane's pace."""
+        if self._lane_frame_timer is None:
+            self._lane_frame_timer = self.set_interval(LANE_FRAME_S, self._on_timer_update, name="screen_update", pause=True)
+        return self._lane_frame_timer
 
     @property
     def host(self) -> LaneHost:
