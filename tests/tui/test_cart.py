@@ -132,6 +132,11 @@ async def test_the_cursor_stays_where_the_cashier_put_it_until_the_cart_grows() 
         lines.append(a_line(31))  # the next scan: the cursor follows the newest line again
         await show(pilot, cart, a_sale(lines, version=3))
         assert cart.selected_line_id() == 31 and newest_line_in_view(cart)
+        for size in [(100, 20), (60, 10), (70, 16)]:  # a resized terminal: other name widths, the cursor kept in view
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            assert cart.selected_line_id() == 31 and newest_line_in_view(cart)
+            assert cart_on_screen(app) == cart_drawn_afresh(app)
         cart.relabel(Messages("zh-CN"))  # the language key: every row again, the cursor kept
         cart.move_cursor(row=10)
         cart.relabel(Messages("en"))

@@ -173,6 +173,7 @@ class CartTable(ScrollView, can_focus=False):
         self.t = messages
         self._build_header()
         self.show_sale(self._sale, follow=False)
+        self.move_cursor(row=self.cursor_row)  # a smaller box may have lost it from view
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
