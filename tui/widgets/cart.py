@@ -157,8 +157,8 @@ class CartTable(ScrollView, can_focus=False):
     def _build_header(self) -> None:
         self._name_width = self._fit_width()
         t = self.t
-        numbers = tuple(fit(t(f"cart.{key}"), width, "right") for key, width in zip(("qty", "price", "total"), NUMBER_WIDTHS, strict=True))
-        self._header = ("", "header", (fit(t("cart.item"), self._name_width), *numbers))  # type: ignore[assignment]
+        qty, price, total = (fit(t(f"cart.{key}"), width, "right") for key, width in zip(("qty", "price", "total"), NUMBER_WIDTHS, strict=True))
+        self._header = ("", "header", (fit(t("cart.item"), self._name_width), qty, price, total))
         self._rows = []
         self._row_memo.clear()
         self._strips.clear()
@@ -196,7 +196,7 @@ class CartTable(ScrollView, can_focus=False):
         if size != self.virtual_size:
             self.virtual_size = size  # a new layout: the scrollbar and how far the cart scrolls
         if follow and len(rows) > len(old):
-            last_item = max(i for i, row in enumerate(rows) if row[0].startswith("l"))
+            last_item = next(i for i in range(len(rows) - 1, -1, -1) if rows[i][0].startswith("l"))  # from the end
             self._set_cursor(last_item)
             self._scroll_to_row(self.max_scroll_y)
         else:
