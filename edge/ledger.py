@@ -2,13 +2,11 @@
 
 Two engines share the file: `writer` begins every transaction with BEGIN IMMEDIATE (one
 writer at a time, so the journal's seq is gap-free), `reader` uses deferred transactions
-that never wait for the writer (WAL). A checkpointer thread copies committed pages from the
-WAL into the file, so no sale's commit pays for it.
+that never wait for the writer (WAL).
 """
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -29,16 +27,9 @@ from edge import journal
 from edge.errors import LedgerCorrupt, LedgerForeign, LedgerMissing
 
 MIGRATIONS = "edge:migrations"
-# A commit checkpoints the WAL itself only past this many pages (SQLite's default is 1,000):
-# the checkpointer thread normally has long before, and this is the backstop when it is not.
-WRITER_AUTOCHECKPOINT_PAGES = 20_000
-
-log = logging.getLogger("storenode.ledger")
 
 
-def _make_engine(
-    path: Path, busy_timeout_ms: int, begin: str, cache_kib: int = 2000, autocheckpoint: int = 1000
-) -> Engine:
+def _make_engine(path: Path, busy_timeout_ms: int, begin: str, cache_kib: int = 2000) -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
@@ -56,7 +47,6 @@ def _make_engine(
             "PRAGMA foreign_keys=ON",
             f"PRAGMA busy_timeout={busy_timeout_ms}",
             f"PRAGMA cache_size=-{cache_kib}",
-            f"PRAGMA wal_autocheckpoint={autocheckpoint}",
         ):
             cursor.execute(pragma)
         cursor.close()
@@ -110,16 +100,13 @@ class Ledger:
     def __init__(self, path: Path, busy_timeout_ms: int = 5000) -> None:
         self.path = path
         # The writer keeps more of the B-trees in memory: big imports touch many index pages.
-        self.writer = _make_engine(
-            path, busy_timeout_ms, "BEGIN IMMEDIATE", cache_kib=65536, autocheckpoint=WRITER_AUTOCHECKPOINT_PAGES
-        )
+        self.writer = _make_engine(path, busy_timeout_ms, "BEGIN IMMEDIATE", cache_kib=65536)
         self.reader = _make_engine(path, busy_timeout_ms, "BEGIN")
         # SQLite has one writer. Units of work in this process queue here, where the next one
         # wakes the moment the last commits, instead of in SQLite's busy handler, which polls
         # with sleeps of up to 100 ms (four lanes completing at once waited on each other's naps).
         self.write_turn = threading.RLock()
         self.busy_timeout_s = busy_timeout_ms / 1000
-        self.checkpointer = Checkpointer(path, busy_timeout_ms)
 
     @classmethod
     def open(
@@ -134,7 +121,6 @@ class Ledger:
         except Exception:
             ledger.dispose()
             raise
-        ledger.checkpointer.start()
         return ledger
 
     def migrate(self) -> None:
@@ -176,59 +162,8 @@ class Ledger:
             return journal.head(driver(conn))[0]
 
     def dispose(self) -> None:
-        self.checkpointer.stop()
         self.writer.dispose()
         self.reader.dispose()
-
-
-class Checkpointer:
-    """Copies committed pages from the WAL into the ledger file from its own thread and
-    connection, shortly after commits (PASSIVE: it never blocks a writer or a reader).
-
-    Left to the commits, every thousandth page written made one commit copy 4 MB back and
-    fsync the file: a scan now and then took several times its usual time. Durability does
-    not depend on it: a commit is durable once the WAL is synced (synchronous=FULL)."""
-
-    def __init__(self, path: Path, busy_timeout_ms: int, after_s: float = 0.2) -> None:
-        self._path = path
-        self._busy_timeout_ms = busy_timeout_ms
-        self._after_s = after_s
-        self._wrote = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.last: tuple[int, int, int] | None = None  # (busy, WAL frames, frames checkpointed)
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="ledger-checkpoint", daemon=True)
-            self._thread.start()
-
-    def wrote(self) -> None:
-        """A commit happened: checkpoint soon."""
-        self._wrote.set()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wrote.set()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
-
-    def _run(self) -> None:
-        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        try:
-            conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
-            while not self._stopping.is_set():
-                self._wrote.wait()
-                self._stopping.wait(self._after_s)  # let a burst of commits finish first
-                self._wrote.clear()
-                try:
-                    row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    self.last = (int(row[0]), int(row[1]), int(row[2]))
-                except sqlite3.Error as err:  # the next commit tries again; the commits' backstop remains
-                    log.warning("ledger checkpoint failed: %s", err)
-        finally:
-            conn.close()
 
 
 def driver(conn: Connection) -> sqlite3.Connection:
@@ -271,7 +206,6 @@ class UnitOfWork:
     def commit(self) -> None:
         self.session.commit()
         self._committed = True
-        self._ledger.checkpointer.wrote()
 
     def __exit__(
         self,
