@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 import json
+from dataclasses import fields, is_dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -51,6 +54,20 @@ def _is_plain(value: Any) -> bool:
             if type(child) not in _LEAVES:
                 push(child)
     return True
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses, enums, datetimes and tuples as JSON's own types (dicts, values, ISO text,
+    lists), field by field: `dataclasses.asdict` deep-copies, and this runs once a sale."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [plain(item) for item in value]
+    return value
 
 
 def canonical_json(value: Any) -> bytes:

@@ -17,6 +17,7 @@ from dataclasses import MISSING, dataclass, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
+from pos.canonical import plain
 from pos.document_parts import Language as Language
 from pos.document_parts import StoreHeader as StoreHeader
 from pos.document_parts import require as _require
@@ -260,7 +261,7 @@ def document_kind(doc: Document) -> str:
 
 def document_to_dict(doc: Document) -> dict[str, Any]:
     """A JSON-safe dict (ints, strings, lists; times as ISO text) tagged `"document": kind`."""
-    data = _encode(doc)
+    data = plain(doc)
     assert isinstance(data, dict)
     return {"document": document_kind(doc), **data}
 
@@ -273,18 +274,6 @@ def document_from_dict(data: Mapping[str, Any]) -> Document:
     body = {k: v for k, v in data.items() if k != "document"}
     doc: Document = _decode(_KINDS[kind], body, str(kind))
     return doc
-
-
-def _encode(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return [_encode(v) for v in value]
-    return value
 
 
 def _decode(tp: Any, value: Any, path: str) -> Any:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from pos.canonical import plain
 from pos.errors import Conflict, InvalidInput
 from pos.refund import Refund
 from pos.sale import Sale, SaleState
@@ -165,22 +166,9 @@ _FACT_TYPES: dict[str, type[Any]] = {
 }
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return [_plain(item) for item in value]
-    if is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    return value
-
-
 def fact_to_dict(fact: ShiftFact) -> dict[str, Any]:
-    """A plain (JSON's own types) form of a shift fact for the journal (`type` names the fact).
-    Written out rather than `dataclasses.asdict`, which deep-copies: this runs once a sale."""
-    return {"type": type(fact).__name__, **_plain(fact)}
+    """A plain (JSON's own types) form of a shift fact for the journal (`type` names the fact)."""
+    return {"type": type(fact).__name__, **plain(fact)}
 
 
 def fact_from_dict(data: Mapping[str, Any]) -> ShiftFact:
