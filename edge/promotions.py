@@ -50,7 +50,7 @@ class BasketLines:
     changes one line, and a 150-line cart need not be rebuilt for it. Keyed by identity, the
     line held beside its basket line so that its id cannot be reused."""
 
-    def __init__(self, size: int = 50_000) -> None:
+    def __init__(self, size: int = 10_000) -> None:
         self._made: Memo[tuple[SaleLine, BasketLine]] = Memo(size)
 
     def __call__(self, sale: Sale) -> list[BasketLine]:

@@ -65,7 +65,9 @@ class SaleCart:
         self.member, self.coupons = member, tuple(coupons)
         self._events: list[SaleEvent] = []
         self._totals_memo: tuple[tuple[Any, ...], Totals] | None = None
-        self._interned = Interned()  # shared by this cart's copies: it holds only immutable values
+        # shared by this cart's copies (it holds only immutable values); 4,000 values: a few
+        # scans' worth of a 200-line cart, about a megabyte at most
+        self._interned = Interned(size=4_000)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -139,7 +139,7 @@ class DiscountParts:
     the same one lets whatever is remembered by identity (a cart's totals, its JSON) stay
     valid. Bounded: past `size` distinct values of a kind it starts over."""
 
-    def __init__(self, size: int = 50_000) -> None:
+    def __init__(self, size: int = 20_000) -> None:
         self._size = size
         self._shares: dict[tuple[str, int, str, str], PromotionShare] = {}
         self._discounts: dict[tuple[int, ...], LineDiscount] = {}
@@ -255,7 +255,7 @@ class Interned:
     mostly come out of a scan as they went in; a frozen dataclass costs more to make than
     to look up). Bounded: past `size` values it starts over."""
 
-    def __init__(self, size: int = 20_000) -> None:
+    def __init__(self, size: int = 4_000) -> None:
         self._size = size
         self._made: dict[tuple[Any, ...], Any] = {}
 
