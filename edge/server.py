@@ -28,7 +28,7 @@ def serve(
     `foreground(base_url)` runs in this one (the demo's lane terminal); serving stops when it returns."""
     configure_logging(settings.log.format, settings.log.level, log_path)
     node = build_node(settings, init=init)
-    _calm_collector()
+    calm_collector()
     bind_host, bind_port = host or settings.api.host, port or settings.api.port
     log.info(
         "store %s serving on http://%s:%d (ledger %s, last seq %d)",
@@ -64,7 +64,7 @@ def serve(
         node.close()
 
 
-def _calm_collector() -> None:
+def calm_collector() -> None:
     """Keep what start-up built out of the cyclic collector (frozen), and let a young pass wait
     for 5,000 new objects, not 700: a scan on a 150-line cart makes thousands of short-lived
     objects, and with the defaults 100 scans ran about 110 young passes (up to 4 ms each) and
