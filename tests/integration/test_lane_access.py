@@ -35,12 +35,17 @@ def login(client: TestClient, node: Node, tmp_path: Path) -> LogIn:
     return log_in
 
 
-def test_a_cashier_cannot_touch_another_lanes_sale_or_shift(login: LogIn) -> None:
+def _a_cola_on_lane_1_with_lane_2_open(login: LogIn) -> tuple[Lane, Lane]:
     lane1, lane2 = login("101", 1), login("102", 2)
     lane1.open_shift()
     lane2.open_shift()
     lane1.open_sale()
     lane1.add(code=COLA)
+    return lane1, lane2
+
+
+def test_a_cashier_cannot_touch_another_lanes_sale_or_shift(login: LogIn) -> None:
+    lane1, lane2 = _a_cola_on_lane_1_with_lane_2_open(login)
     path = f"/sales/{lane1.sale_id}"
     refused = lane2.call("POST", f"{path}/items", 403, code=COLA)
     assert refused["message"] == "operator 102 is logged in at lane 2: lane 1 is not theirs (log in at lane 1, or ask a manager)"
@@ -62,11 +67,7 @@ def test_a_cashier_cannot_touch_another_lanes_sale_or_shift(login: LogIn) -> Non
 
 def test_a_sale_no_longer_in_memory_is_checked_against_the_ledger(login: LogIn) -> None:
     """A completed sale has left the node's cart memory: its lane comes from the ledger."""
-    lane1, lane2 = login("101", 1), login("102", 2)
-    lane1.open_shift()
-    lane2.open_shift()
-    lane1.open_sale()
-    lane1.add(code=COLA)
+    lane1, lane2 = _a_cola_on_lane_1_with_lane_2_open(login)
     lane1.pay("cash", 300)
     lane1.complete()
     refused = lane2.call("POST", f"/sales/{lane1.sale_id}/complete", 403, request_id=new_id())
@@ -94,11 +95,7 @@ def test_a_manager_acts_on_any_lane(login: LogIn) -> None:
 
 
 def test_park_on_one_lane_resume_on_another_then_it_belongs_there(login: LogIn) -> None:
-    lane1, lane2 = login("101", 1), login("102", 2)
-    lane1.open_shift()
-    lane2.open_shift()
-    lane1.open_sale()
-    lane1.add(code=COLA)
+    lane1, lane2 = _a_cola_on_lane_1_with_lane_2_open(login)
     lane1.call("POST", f"/sales/{lane1.sale_id}/suspend")
     assert "lane 1 is not theirs" in lane2.call("POST", f"/sales/{lane1.sale_id}/resume", 403, lane=1)["message"]
     resumed = lane2.call("POST", f"/sales/{lane1.sale_id}/resume", lane=2)
