@@ -1,0 +1,139 @@
+"""The fast lane (edge.api.fastlane) answers every request exactly as FastAPI would.
+
+Two nodes built alike take the same requests, one app with the fast lane and one without;
+every answer (status, headers that matter, body) must be the same, for the happy paths
+and for each kind of refusal: a body the model refuses, a path parameter out of bounds,
+no token or a bad one, another lane's sale, an unknown code, a path another route owns."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from edge.api import create_app
+from edge.bootstrap import build_node
+from edge.catalog import import_catalog
+from edge.settings import load_settings
+from pos.catalog import gtin13_with_check_digit
+from pos.operators import Role
+from tests.support.store import item_row, write_catalog, write_config
+
+COLA = gtin13_with_check_digit("690000000001")
+CHIPS = gtin13_with_check_digit("690000000002")
+_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def _ids(n: int) -> str:
+    return str(uuid.UUID(int=n))
+
+
+@pytest.fixture
+def apps(tmp_path: Path) -> Iterator[Callable[[bool], TestClient]]:
+    """Build a store node and its app, with or without the fast lane; each node alike."""
+    with ExitStack() as stack:
+        def app(fast_lane: bool) -> TestClient:
+            directory = tmp_path / ("fast" if fast_lane else "plain")
+            node = build_node(load_settings(write_config(directory / "store")), init=True)
+            stack.callback(node.close)
+            node.operators.add("100", "Manager", Role.MANAGER, "9753")
+            node.operators.add("101", "Cashier 101", Role.CASHIER, "1357")
+            node.operators.add("102", "Cashier 102", Role.CASHIER, "2468")
+            rows = [item_row("COLA", COLA, price="300"), item_row("CHIPS", CHIPS, price="550")]
+            import_catalog(node.ledger, write_catalog(directory / "c.csv", rows))
+            return stack.enter_context(TestClient(create_app(node, fast_lane=fast_lane)))
+
+        yield app
+
+
+def _normalised(value: Any) -> Any:
+    """Timestamps differ between two nodes; everything else must not."""
+    if isinstance(value, dict):
+        return {key: _normalised(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_normalised(item) for item in value]
+    if isinstance(value, str) and _TIME.match(value):
+        return "<time>"
+    return value
+
+
+def _script(client: TestClient) -> list[tuple[str, int, str | None, Any]]:
+    """A shift's worth of lane requests, good and bad; what each was answered."""
+    def token(operator_id: str, pin: str, lane: int | None) -> dict[str, str]:
+        answer = client.post("/api/v1/auth/login", json={"operator_id": operator_id, "pin": pin, "lane": lane})
+        return {"authorization": f"Bearer {answer.json()['token']}"}
+
+    cashier, other_lane, manager = token("101", "1357", 1), token("102", "2468", 2), token("100", "9753", None)
+    sale = f"/api/v1/sales/{_ids(1)}"
+    steps: list[tuple[str, str, dict[str, str], Any]] = [
+        ("POST", "/api/v1/lanes/1/shift", cashier, {"shift_id": _ids(2), "float_amount": 10000}),
+        ("POST", "/api/v1/lanes/2/shift", other_lane, {"shift_id": _ids(3), "float_amount": 10000}),
+        ("POST", "/api/v1/sales", cashier, {"sale_id": _ids(1), "lane": 1}),
+        ("POST", f"{sale}/items", cashier, {"code": COLA}),
+        ("POST", f"{sale}/items", cashier, {"sku": "CHIPS", "quantity": 2, "request_id": _ids(4)}),
+        ("POST", f"{sale}/items", cashier, {"sku": "CHIPS", "quantity": 2, "request_id": _ids(4)}),  # a retry
+        ("POST", f"{sale}/items", cashier, {"code": "6900000000999"}),  # bad check digit
+        ("POST", f"{sale}/items", cashier, {"code": gtin13_with_check_digit("690000000999")}),  # unknown
+        ("POST", f"{sale}/items", cashier, {"code": COLA, "sku": "COLA"}),  # both
+        ("POST", f"{sale}/items", cashier, {"code": COLA, "quantity": 0}),
+        ("POST", f"{sale}/items", cashier, b"{not json"),
+        ("POST", f"{sale}/items", {}, {"code": COLA}),  # no token
+        ("POST", f"{sale}/items", {"authorization": "Bearer nonsense"}, {"code": COLA}),
+        ("POST", f"{sale}/items", {"authorization": "Basic abc"}, {"code": COLA}),
+        ("POST", f"{sale}/items", other_lane, {"code": COLA}),  # another lane's sale
+        ("POST", f"{sale}/items", manager, {"code": COLA}),  # a manager may
+        ("POST", f"/api/v1/sales/{'x' * 65}/items", cashier, {"code": COLA}),
+        ("POST", f"/api/v1/sales/{_ids(99)}/items", cashier, {"code": COLA}),  # no such sale
+        ("GET", sale, cashier, None),
+        ("GET", "/api/v1/sales/suspended", cashier, None),  # GET /sales/{sale_id} would match it too
+        ("PATCH", f"{sale}/lines/1", cashier, {"quantity": 3}),
+        ("PATCH", f"{sale}/lines/0", cashier, {"quantity": 3}),
+        ("PATCH", f"{sale}/lines/1", cashier, {"quantity": 1, "approval": {"operator_id": "100", "pin": "0000"}}),
+        ("PATCH", f"{sale}/lines/1", cashier, {"quantity": 1, "approval": {"operator_id": "100", "pin": "9753"}}),
+        ("POST", f"{sale}/lines/2/void", cashier, None),  # a void needs a manager
+        ("POST", f"{sale}/lines/2/void", cashier, {"approval": {"operator_id": "100", "pin": "9753"}}),
+        ("POST", f"{sale}/lines/2/void", cashier, {"approval": "yes"}),
+        ("POST", f"{sale}/complete", cashier, {"request_id": _ids(5)}),  # not paid
+        ("POST", f"{sale}/tenders", cashier, {"tender_id": _ids(6), "kind": "cash", "amount": 100, "currency": "USD"}),
+        ("POST", f"{sale}/tenders", cashier, {"tender_id": _ids(6), "kind": "cheque", "amount": 100, "currency": "CNY"}),
+        ("POST", f"{sale}/tenders", cashier, {"tender_id": _ids(7), "kind": "card", "amount": 99999, "currency": "CNY",
+                                               "reference": "RRN 1"}),
+        ("POST", f"{sale}/tenders", cashier, {"tender_id": _ids(8), "kind": "card", "amount": 200, "currency": "CNY",
+                                               "reference": "RRN 1"}),
+        ("POST", f"{sale}/tenders", cashier, {"tender_id": _ids(9), "kind": "cash", "amount": 5000, "currency": "CNY"}),
+        ("POST", f"{sale}/complete", other_lane, {"request_id": _ids(10)}),
+        ("POST", f"{sale}/complete", cashier, {"request_id": "not-a-uuid"}),
+        ("POST", f"{sale}/complete", cashier, {"request_id": _ids(10)}),
+        ("POST", f"{sale}/complete", cashier, {"request_id": _ids(10)}),  # a retry: the same answer
+        ("POST", f"{sale}/complete", cashier, {"request_id": _ids(11)}),  # a second complete
+        ("POST", f"{sale}/items", cashier, {"code": COLA}),  # onto a completed sale
+        ("GET", sale, cashier, None),
+    ]
+    answers = []
+    for method, path, headers, body in steps:
+        sent = {"content": body} if isinstance(body, bytes) else {"json": body}
+        response = client.request(method, path, headers={**headers, "content-type": "application/json"}, **sent)
+        data = response.json() if response.content else None
+        answers.append((f"{method} {path}", response.status_code, response.headers.get("www-authenticate"), _normalised(data)))
+    return answers
+
+
+def test_the_fast_lane_answers_as_fastapi_does(apps: Callable[[bool], TestClient]) -> None:
+    fast, plain = _script(apps(True)), _script(apps(False))
+    statuses = [status for _, status, _, _ in fast]
+    # The script is worth comparing: it reaches success and every kind of refusal.
+    assert {200, 201, 401, 403, 404, 409, 422} <= set(statuses), statuses
+    for with_fast, without in zip(fast, plain, strict=True):
+        assert with_fast == without
+
+
+def test_a_fast_lane_request_is_counted_under_its_route(apps: Callable[[bool], TestClient]) -> None:
+    client = apps(True)
+    client.post(f"/api/v1/sales/{_ids(1)}/items", json={"code": COLA}, headers={"authorization": "Bearer nonsense"})
+    assert 'route="/api/v1/sales/{sale_id}/items",status="401"' in client.get("/metrics").text
