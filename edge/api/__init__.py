@@ -27,6 +27,9 @@ def create_app(node: Node, *, fast_lane: bool = True) -> FastAPI:
         title="storenode",
         version="1",
         description="The store node's API: lanes, catalog, ledger. Log in at /api/v1/auth/login.",
+        # No OpenTelemetry here (metrics are Prometheus, at /metrics): otherwise FastAPI asks the
+        # environment and the tracer provider on every request whether to trace it.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.node = node
     install_error_handlers(app)
