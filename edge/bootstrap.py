@@ -101,12 +101,12 @@ def _devices_follow_the_lanes(node: Node, shifts: ObservedShifts, returns: Obser
 
 def _publish_lane_events(node: Node) -> None:
     """Every cart change and completion goes out on the lane's event stream."""
-    from edge.api.views import sale_view
+    from edge.cart_view import sale_json
 
     def sale_changed(sale: Sale) -> None:
         lane = int(sale.lane_id)
         if node.events.watched(lane):
-            node.events.publish(lane, "sale", sale_view(sale))
+            node.events.publish(lane, "sale", sale_json(sale))  # the view with its lane, rendered once
 
     def sale_completed(done: Completed) -> None:
         node.events.publish(int(done.sale.lane_id), "sale.completed", {"receipt_no": done.receipt_no, "sale_id": done.sale.sale_id})

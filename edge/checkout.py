@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 from sqlmodel import Session, col, select
 
 from edge import catalog, fastjson
+from edge.cart_view import sale_json
 from edge.clock import to_utc_text, utc_now
 from edge.ledger import Ledger, UnitOfWork
 from edge.members import member_for_sale
@@ -328,7 +329,8 @@ class Checkout:
         return sale, result
 
     def _save(self, uow: UnitOfWork, sale: Sale, *, exists: bool) -> None:
-        """Journal the audited events and write the cart (one SQL statement, no ORM flush)."""
+        """Journal the audited events and write the cart (one SQL statement, no ORM flush): as
+        the lane's view of it, rendered once for this, the answer and the lane's events."""
         for event in sale.pull_events():
             self._audit(uow, event)
         db = uow.db
@@ -337,7 +339,7 @@ class Checkout:
             return
         values = (
             int(sale.lane_id), sale.state.value, sale.cashier_id, sale.version,
-            fastjson.dumps_text(sale.snapshot()), to_utc_text(utc_now()), sale.sale_id,
+            sale_json(sale).text(), to_utc_text(utc_now()), sale.sale_id,
         )
         try:
             if exists:

@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from edge.fastjson import Rendered
+
 QUEUE_LIMIT = 1000  # a client that stops reading loses old events, never blocks the node
 STATUS_KINDS = frozenset({"device", "sync", "alarm"})  # replayed to a client when it connects
 
@@ -19,7 +21,7 @@ class LaneEvent:
     id: int
     lane: int | None  # None: for every lane (sync status, store-wide alarms)
     kind: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] | Rendered = field(default_factory=dict)  # Rendered: a cart's view, rendered once
 
 
 @dataclass
@@ -41,7 +43,7 @@ class EventHub:
         with self._lock:
             return any(s.lane == lane for s in self._subscribers)
 
-    def publish(self, lane: int | None, kind: str, data: dict[str, Any]) -> LaneEvent:
+    def publish(self, lane: int | None, kind: str, data: dict[str, Any] | Rendered) -> LaneEvent:
         event = LaneEvent(next(self._ids), lane, kind, data)
         with self._lock:
             if kind in STATUS_KINDS:

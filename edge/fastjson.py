@@ -14,17 +14,35 @@ from pydantic import BaseModel
 OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
 
 
+class Rendered:
+    """JSON rendered already, written as it is wherever it appears in a value."""
+
+    __slots__ = ("json",)
+
+    def __init__(self, json: bytes) -> None:
+        self.json = json
+
+    def text(self) -> str:
+        return self.json.decode("utf-8")
+
+
 def _default(value: Any) -> Any:
+    if isinstance(value, Rendered):
+        return orjson.Fragment(value.json)
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     raise TypeError(f"cannot render {type(value).__name__} as JSON")
 
 
 def _as_text(value: Any) -> Any:
+    if isinstance(value, Rendered):
+        return orjson.Fragment(value.json)
     return value.model_dump(mode="json") if isinstance(value, BaseModel) else str(value)
 
 
 def dumps(value: Any) -> bytes:
+    if isinstance(value, Rendered):
+        return value.json
     return orjson.dumps(value, default=_default, option=OPTIONS)
 
 

@@ -165,7 +165,7 @@ class SaleCart:
                 state=SaleState(data["state"]),
                 version=int(data["version"]),
                 lines=[SaleLine.from_dict(d) for d in data["lines"]],
-                discounts={int(d["line_id"]): LineDiscount.from_dict(d) for d in data["discounts"]},
+                discounts=_discounts(data["discounts"]),
                 tenders=[Tender.from_dict(d) for d in data["tenders"]],
                 receipt_no=data["receipt_no"],
                 closed_at=datetime.fromisoformat(closed) if closed else None,
@@ -283,3 +283,11 @@ class SaleCart:
         )
         self._events.append(event)
         return event
+
+
+def _discounts(saved: Any) -> dict[int, LineDiscount]:
+    """Line discounts as `to_dict` writes them (a list, each with its line id) or as the lane's
+    view of the cart does (keyed by line id): the node saves that view."""
+    if isinstance(saved, Mapping):
+        return {int(line_id): LineDiscount.from_dict(d) for line_id, d in saved.items()}
+    return {int(d["line_id"]): LineDiscount.from_dict(d) for d in saved}

@@ -31,7 +31,7 @@ class JSONBody(Response):
 
 
 def _rendered(result: Any, status_code: int) -> Any:
-    if isinstance(result, dict | list) or result is None:
+    if isinstance(result, dict | list | fastjson.Rendered) or result is None:
         return JSONBody(result, status_code=status_code)
     return result
 
@@ -62,6 +62,8 @@ class JSONRoute(APIRoute):
         if model is None or isinstance(model, DefaultPlaceholder):
             model = get_typed_return_annotation(endpoint)  # what FastAPI would infer from it
         status_code = kwargs.get("status_code") or 200
-        if _plain_json(model) and status_code != 204:
+        if model is fastjson.Rendered:  # JSON rendered already: nothing for a response model to check
+            kwargs["response_model"] = None
+        if (_plain_json(model) or model is fastjson.Rendered) and status_code != 204:
             endpoint = _fast_json(endpoint, status_code)
         super().__init__(path, endpoint, **kwargs)

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
+from edge.cart_view import sale_json, sale_view
 from edge.completion import Completed
 from pos.refund import Refund
-from pos.sale import Sale
 
-
-def sale_view(sale: Sale) -> dict[str, Any]:
-    """The cart as a lane shows it. Lines, totals and discounts stay the rules' immutable
-    dataclasses: render with edge.fastjson (the API and the event stream do)."""
-    totals, settlement = sale.totals(), sale.settlement()
-    data = sale.snapshot()
-    data["lane"] = int(sale.lane_id)
-    data["totals"] = totals
-    data["settlement"] = {**asdict(settlement), "settled": settlement.settled}
-    data["discounts"] = {str(k): v for k, v in sorted(sale.discounts.items())}
-    return data
+__all__ = ["completed_view", "refund_view", "sale_json", "sale_view"]
 
 
 def completed_view(done: Completed) -> dict[str, Any]:
@@ -28,7 +17,7 @@ def completed_view(done: Completed) -> dict[str, Any]:
         "journal_seq": done.journal_seq,
         "replayed": done.replayed,
         "change": done.record["settlement"]["change"],
-        "sale": sale_view(done.sale),
+        "sale": sale_json(done.sale),
     }
 
 

@@ -23,7 +23,10 @@ async def lane_events(lane: Annotated[int, Path(ge=1, le=999)], _operator: Curre
             if event is None:
                 yield ": ping\n\n"
                 continue
-            payload = fastjson.dumps_text({"lane": event.lane, **event.data}, lenient=True)
+            if isinstance(event.data, fastjson.Rendered):  # a cart, rendered once for its save and answer
+                payload = event.data.text()
+            else:
+                payload = fastjson.dumps_text({"lane": event.lane, **event.data}, lenient=True)
             yield f"id: {event.id}\nevent: {event.kind}\ndata: {payload}\n\n"
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})

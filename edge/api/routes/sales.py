@@ -12,8 +12,9 @@ from edge.api.approval import Approval, approving_manager
 from edge.api.deps import CurrentOperator, NodeDep
 from edge.api.lane_access import SaleOperator, own_lane
 from edge.api.routing import JSONRoute
-from edge.api.views import completed_view, sale_view
+from edge.api.views import completed_view, sale_json, sale_view
 from edge.checkout import TenderRequest
+from edge.fastjson import Rendered
 from pos.errors import NotAllowed
 from pos.sale import Sale
 from pos.tender import TenderKind
@@ -115,8 +116,8 @@ def suspended(_operator: CurrentOperator, node: NodeDep) -> list[dict[str, Any]]
 
 
 @router.get("/sales/{sale_id}")
-def get_sale(sale_id: SaleId, _operator: CurrentOperator, node: NodeDep) -> dict[str, Any]:
-    return sale_view(node.checkout.get(sale_id))
+def get_sale(sale_id: SaleId, _operator: CurrentOperator, node: NodeDep) -> Rendered:
+    return sale_json(node.checkout.get(sale_id))
 
 
 @router.get("/lanes/{lane}/sale")
@@ -126,22 +127,22 @@ def lane_sale(lane: Annotated[int, Path(ge=1, le=999)], _operator: CurrentOperat
 
 
 @router.post("/sales/{sale_id}/items")
-def add_item(sale_id: SaleId, body: ItemAdd, _operator: SaleOperator, node: NodeDep) -> dict[str, Any]:
+def add_item(sale_id: SaleId, body: ItemAdd, _operator: SaleOperator, node: NodeDep) -> Rendered:
     scale = None if body.scale is None else ScaleReading(body.scale.grams, body.scale.stable, body.scale.scale_id)
     request_id = None if body.request_id is None else str(body.request_id)
-    return sale_view(node.checkout.add_item(sale_id, code=body.code, sku=body.sku, quantity=body.quantity, scale=scale, request_id=request_id))
+    return sale_json(node.checkout.add_item(sale_id, code=body.code, sku=body.sku, quantity=body.quantity, scale=scale, request_id=request_id))
 
 
 @router.patch("/sales/{sale_id}/lines/{line_id}")
-def change_quantity(sale_id: SaleId, line_id: LineId, body: QuantityChange, operator: SaleOperator, node: NodeDep) -> dict[str, Any]:
+def change_quantity(sale_id: SaleId, line_id: LineId, body: QuantityChange, operator: SaleOperator, node: NodeDep) -> Rendered:
     manager_id = approving_manager(node, operator, body.approval)
-    return sale_view(node.checkout.change_quantity(sale_id, line_id, body.quantity, manager_id))
+    return sale_json(node.checkout.change_quantity(sale_id, line_id, body.quantity, manager_id))
 
 
 @router.post("/sales/{sale_id}/lines/{line_id}/void")
-def void_line(sale_id: SaleId, line_id: LineId, operator: SaleOperator, node: NodeDep, body: OptionalApproval = None) -> dict[str, Any]:
+def void_line(sale_id: SaleId, line_id: LineId, operator: SaleOperator, node: NodeDep, body: OptionalApproval = None) -> Rendered:
     manager_id = approving_manager(node, operator, _approval(body))
-    return sale_view(node.checkout.void_line(sale_id, line_id, manager_id))
+    return sale_json(node.checkout.void_line(sale_id, line_id, manager_id))
 
 
 @router.post("/sales/{sale_id}/lines/{line_id}/price")
@@ -194,9 +195,9 @@ def remove_coupon(sale_id: SaleId, code: Annotated[str, Path(min_length=1, max_l
 
 
 @router.post("/sales/{sale_id}/tenders")
-def add_tender(sale_id: SaleId, body: TenderAdd, _operator: SaleOperator, node: NodeDep) -> dict[str, Any]:
+def add_tender(sale_id: SaleId, body: TenderAdd, _operator: SaleOperator, node: NodeDep) -> Rendered:
     request = TenderRequest(str(body.tender_id), body.kind, body.amount, body.currency, body.reference, body.code)
-    return sale_view(node.checkout.add_tender(sale_id, request))
+    return sale_json(node.checkout.add_tender(sale_id, request))
 
 
 @router.post("/sales/{sale_id}/tenders/{tender_id}/void")

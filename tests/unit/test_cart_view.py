@@ -1,0 +1,61 @@
+"""edge.cart_view: the lane's view of a cart is what the node saves, rendered once per version."""
+
+from __future__ import annotations
+
+from edge import fastjson
+from edge.cart_view import sale_json, sale_view
+from pos.sale import Sale
+from pos.tax import LineDiscount, PromotionShare
+from pos.tender import cash
+from tests.unit.test_sale import APPLES, PRICING, T0, item
+
+
+def _discounted_sale() -> Sale:
+    sale = Sale.open(sale_id="S1", store_id="ST1", lane_id="3", cashier_id="C7", currency="CNY", pricing=PRICING, at=T0)
+    milk = sale.add_item(item(), 3, at=T0, code="6901234567892")
+    apples = sale.add_weighed(APPLES, 500, at=T0, scale_id="SC1")
+    share = PromotionShare("P1", 120, "Milk deal", "牛奶优惠")
+    sale.apply_discounts({milk.line_id: LineDiscount(120, (share,)), apples.line_id: LineDiscount(15)}, at=T0)
+    sale.add_tender(cash("T1", 1000, "CNY"), at=T0)
+    return sale
+
+
+def test_a_cart_read_back_from_its_view_is_the_same_cart() -> None:
+    sale = _discounted_sale()
+    from_view = Sale.from_dict(fastjson.loads(sale_json(sale).json))
+    assert from_view.to_dict() == sale.to_dict()
+    assert from_view.totals() == sale.totals() and from_view.discounts == sale.discounts
+
+
+def test_a_cart_saved_before_views_were_saved_still_reads() -> None:
+    sale = _discounted_sale()
+    assert Sale.from_dict(sale.to_dict()).to_dict() == sale.to_dict()  # discounts as a list with line ids
+
+
+def test_one_rendering_per_version_of_one_cart() -> None:
+    sale = _discounted_sale()
+    first = sale_json(sale)
+    assert sale_json(sale) is first
+    assert fastjson.loads(first.json) == fastjson.loads(fastjson.dumps(sale_view(sale)))
+    sale.add_item(item("BREAD", 450), 1, at=T0)
+    changed = sale_json(sale)
+    assert changed is not first and [line["sku"] for line in fastjson.loads(changed.json)["lines"]][-1] == "BREAD"
+
+
+def test_another_cart_object_at_the_same_version_is_rendered_afresh() -> None:
+    """As after a command that failed: its cart had the next version, never saved, and the
+    next command's cart reaches the same version with other contents."""
+    sale = _discounted_sale()
+    failed = Sale.from_dict(sale.to_dict())
+    failed.add_item(item("BREAD", 450), 1, at=T0)
+    sale_json(failed)
+    retried = Sale.from_dict(sale.to_dict())
+    retried.add_item(item("EGGS", 900), 1, at=T0)
+    assert retried.version == failed.version
+    assert fastjson.loads(sale_json(retried).json)["lines"][-1]["sku"] == "EGGS"
+
+
+def test_a_rendered_view_is_written_as_it_is_inside_other_json() -> None:
+    sale = _discounted_sale()
+    wrapped = fastjson.loads(fastjson.dumps({"receipt_no": "R1", "sale": sale_json(sale)}))
+    assert wrapped["sale"] == fastjson.loads(sale_json(sale).json) and wrapped["receipt_no"] == "R1"
