@@ -185,6 +185,8 @@ class FastLane:
         token = _bearer(scope)
         if route.body is None or (route.body_optional and not body):
             model = None
+        elif not _json_content(scope):  # FastAPI takes a body as JSON only when it says it is
+            raise _Fallback
         else:
             try:
                 model = route.body.model_validate_json(body)
@@ -239,6 +241,15 @@ def _bearer(scope: Scope) -> str:
                 return str(token)
             break
     raise _Fallback
+
+
+def _json_content(scope: Scope) -> bool:
+    """Whether the request's content type is JSON (application/json or application/...+json)."""
+    for key, value in scope["headers"]:
+        if key == b"content-type":
+            maintype, _, subtype = value.decode("latin-1").split(";")[0].strip().lower().partition("/")
+            return bool(maintype == "application" and (subtype == "json" or subtype.endswith("+json")))
+    return False
 
 
 async def _read_body(receive: Receive) -> bytes:

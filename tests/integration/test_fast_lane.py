@@ -83,6 +83,8 @@ def _script(client: TestClient) -> list[tuple[str, int, str | None, Any]]:
         ("POST", f"{sale}/items", cashier, {"code": COLA, "sku": "COLA"}),  # both
         ("POST", f"{sale}/items", cashier, {"code": COLA, "quantity": 0}),
         ("POST", f"{sale}/items", cashier, b"{not json"),
+        ("POST", f"{sale}/items", {**cashier, "content-type": "text/plain"}, {"code": COLA}),  # not said to be JSON
+        ("POST", f"{sale}/items", {**cashier, "content-type": "application/vnd.lane+json; charset=utf-8"}, {"code": COLA}),
         ("POST", f"{sale}/items", {}, {"code": COLA}),  # no token
         ("POST", f"{sale}/items", {"authorization": "Bearer nonsense"}, {"code": COLA}),
         ("POST", f"{sale}/items", {"authorization": "Basic abc"}, {"code": COLA}),
@@ -118,7 +120,7 @@ def _script(client: TestClient) -> list[tuple[str, int, str | None, Any]]:
     answers = []
     for method, path, headers, body in steps:
         sent = {"content": body} if isinstance(body, bytes) else {"json": body}
-        response = client.request(method, path, headers={**headers, "content-type": "application/json"}, **sent)
+        response = client.request(method, path, headers={"content-type": "application/json", **headers}, **sent)
         data = response.json() if response.content else None
         answers.append((f"{method} {path}", response.status_code, response.headers.get("www-authenticate"), _normalised(data)))
     return answers
