@@ -124,9 +124,10 @@ class SaleCart:
         data["discounts"] = [{"line_id": k, **v.to_dict()} for k, v in sorted(self.discounts.items())]
         return data
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self, *, discounts: bool = True) -> dict[str, Any]:
         """`to_dict` with the lines and promotion shares left as their (immutable) dataclasses:
-        a serialiser that renders dataclasses itself writes the same JSON without a dict each."""
+        a serialiser that renders dataclasses itself writes the same JSON without a dict each.
+        Without `discounts`, the caller writes its own form of them (the lane's view does)."""
         return {
             "schema": 1,
             "sale_id": self.sale_id,
@@ -143,7 +144,9 @@ class SaleCart:
             "lines": list(self.lines),
             "discounts": [
                 {"line_id": k, "amount": v.amount, "promotions": v.promotions} for k, v in sorted(self.discounts.items())
-            ],
+            ]
+            if discounts
+            else None,
             "tenders": [t.to_dict() for t in self.tenders],
             "member": None if self.member is None else self.member.to_dict(),
             "coupons": [c.to_dict() for c in self.coupons],
