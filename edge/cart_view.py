@@ -19,8 +19,9 @@ from pos.sale import Sale
 _RENDERED_MAX = 1024  # carts kept rendered, one version each (far more than a store's lanes)
 _rendered: dict[str, tuple[Sale, int, fastjson.Rendered]] = {}
 # A cart's lines and line discounts are immutable and, from one scan to the next, mostly the
-# same objects: each is rendered once and written as it is into every later view.
-_PARTS_MAX = 50_000
+# same objects: each is rendered once and written as it is into every later view. Bounded:
+# 20,000 parts (a few MB) hold 50 lanes' carts of 200 lines with their discounts.
+_PARTS_MAX = 20_000
 _parts: dict[int, tuple[object, orjson.Fragment]] = {}
 
 
