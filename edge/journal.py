@@ -59,10 +59,12 @@ def head(db: sqlite3.Connection) -> tuple[int, str]:
 
 
 def append(
-    db: sqlite3.Connection, kind: str, data: Mapping[str, Any], at: datetime | None = None
+    db: sqlite3.Connection, kind: str, data: Mapping[str, Any], at: datetime | None = None,
+    last: tuple[int, str] | None = None,
 ) -> JournalEntry:
-    """Append one row inside the caller's (write) transaction (`UnitOfWork.db`)."""
-    last_seq, prev_hash = head(db)
+    """Append one row inside the caller's (write) transaction (`UnitOfWork.db`); `last` is the
+    (seq, hash) the transaction appended last, when it knows (not read again)."""
+    last_seq, prev_hash = last or head(db)
     seq = last_seq + 1
     at_text = to_utc_text(at or utc_now())
     payload = entry_payload(seq, at_text, kind, data)

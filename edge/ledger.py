@@ -189,6 +189,7 @@ class UnitOfWork:
         self.session = Session(self._ledger.writer, expire_on_commit=False)
         self._committed = False
         self._db = None
+        self._last: tuple[int, str] | None = None  # the journal row this unit appended last
         return self
 
     @property
@@ -200,8 +201,10 @@ class UnitOfWork:
         return self._db
 
     def journal(self, kind: str, data: dict[str, Any]) -> journal.JournalEntry:
-        """Append a journal row in this transaction."""
-        return journal.append(self.db, kind, data)
+        """Append a journal row in this transaction (all of its rows go through here, in turn)."""
+        entry = journal.append(self.db, kind, data, last=self._last)
+        self._last = (entry.seq, entry.hash)
+        return entry
 
     def commit(self) -> None:
         self.session.commit()

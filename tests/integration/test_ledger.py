@@ -81,6 +81,20 @@ def test_chain_verifies_and_seq_is_gap_free(node: Node) -> None:
     assert report.ok and report.last_seq == seqs[-1]
 
 
+def test_rows_appended_in_one_unit_of_work_chain_on_each_other(node: Node) -> None:
+    """A unit remembers the row it appended last (a sale's completion appends two)."""
+    with node.ledger.unit_of_work() as uow:
+        first, second = uow.journal("test.first", {"n": 1}), uow.journal("test.second", {"n": 2})
+        uow.commit()
+    with node.ledger.unit_of_work() as uow:
+        third = uow.journal("test.third", {"n": 3})
+        uow.commit()
+    assert (second.seq, second.prev_hash) == (first.seq + 1, first.hash)
+    assert (third.seq, third.prev_hash) == (second.seq + 1, second.hash)
+    with node.ledger.reader.connect() as conn:
+        assert journal.verify(conn).ok
+
+
 @pytest.mark.parametrize("statement", ["UPDATE journal SET kind = 'x' WHERE seq = 1", "DELETE FROM journal WHERE seq = 1"])
 def test_triggers_refuse_update_and_delete(node: Node, statement: str) -> None:
     _append(node, 2)
