@@ -27,8 +27,20 @@ class AloneSavings:
         self._low: dict[int, int] = {}
         self._outcomes: dict[int, Outcome] = {}
         self._high: dict[int, int] = {}
-        self._room = [item.headroom * item.units for item in basket.items]
-        self._amount = [item.amount for item in basket.items]
+        self._room_of: list[int] | None = None  # made when first asked: most pricings never do
+        self._amount_of: list[int] | None = None
+
+    @property
+    def _room(self) -> list[int]:
+        if self._room_of is None:
+            self._room_of = [item.headroom * item.units for item in self.basket.items]
+        return self._room_of
+
+    @property
+    def _amount(self) -> list[int]:
+        if self._amount_of is None:
+            self._amount_of = [item.amount for item in self.basket.items]
+        return self._amount_of
 
     def low(self, rule: Rule) -> int:
         """A lower bound (exact except for group rules)."""
@@ -93,7 +105,7 @@ class AloneSavings:
             return sum(unit_saving(rule, items[i], items[i].units) for i in lines)
         if rule.kind == "threshold":
             spend = sum(map(self._amount.__getitem__, lines))
-            return saving_at(rule, spend, self.learned.savings)[0]
+            return saving_at(rule, spend)[0]
         units: list[Unit] = []
         for i in lines:
             unit = (items[i].unit_amount, i, items[i].headroom, self.basket.masks[rule.index, i])

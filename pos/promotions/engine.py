@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import NamedTuple
 
 from pos.errors import InvalidInput
@@ -26,10 +27,12 @@ from pos.promotions.bundle import PromotionBundle
 from pos.promotions.coupons import CouponCheck
 from pos.promotions.index import CandidateIndex, LineKey
 from pos.promotions.memo import Learned
+from pos.promotions.model import SpendThreshold
 from pos.promotions.near_miss import find_near_misses
 from pos.promotions.pipeline import Basket, Outcome, run
 from pos.promotions.result import build_result, label
 from pos.promotions.rules import Item, Moment, Rule, compile_rule
+from pos.promotions.thresholds import most_saving
 
 # A line's live candidates at one pricing: per-unit rules, those of them that compete (not
 # stackable), both in priority order, and group and threshold rules with part masks. Plain
@@ -96,12 +99,17 @@ class Pricer:
         for place, rule in enumerate(sorted(self.rules, key=lambda r: r.rank)):
             self._position[rule.index] = place
         self.index = CandidateIndex(self.rules, self.inert, self._position)
+        # what a threshold can save at most, whatever the spend: most never beat a combination
+        self._ceiling = [
+            most_saving(rule.promotion) if isinstance(rule.promotion, SpendThreshold) else None
+            for rule in self.rules
+        ]
 
     def price(self, lines: Sequence[BasketLine], ctx: PricingContext) -> PricingResult:
         """Price a basket: the discounts, line by line, with near misses and refused coupons."""
         if len({line.line_id for line in lines}) != len(lines):
             raise InvalidInput(f"line_id {_repeated(lines)!r} appears twice in the basket")
-        ordered = sorted(lines, key=_canonical)
+        ordered = sorted(lines, key=_canonical)  # (sku, line_id)
         moment = Moment.of(ctx)
         basket = self._basket(ordered, ctx, moment)
         items = basket.items
@@ -130,6 +138,8 @@ class Pricer:
             best.spend_net,
             self.max_near_misses,
             self._learned.near_misses,
+            self._learned.notes,
+            len(self.rules),
         )
         rejected = self.coupons.rejections(ctx, moment, alone.qualifies, set(best.per_rule))
         return build_result(
@@ -141,9 +151,16 @@ class Pricer:
     ) -> LiveLine:
         """A line's live candidates; kept in `state` when they cannot change within the minute."""
         candidates, others, aligned = self.index.facts(key, line)
+        # the candidates' own tuples when nothing is filtered out: kept for the minute, each
+        # tuple is one more object for the cyclic collector to count
         units = tuple(index for index in candidates if live(index))
+        if len(units) == len(candidates):
+            units = candidates
         competing = tuple(i for i in units if self.rules[i].stacking != "stackable")
-        found = (units, competing, tuple(o for o in others if live(o[0])))
+        if len(competing) == len(units):
+            competing = units
+        live_others = tuple(o for o in others if live(o[0]))
+        found = (units, competing, others if len(live_others) == len(others) else live_others)
         if aligned:
             state.lines[key] = found
         return found
@@ -216,10 +233,14 @@ class Pricer:
             basket, [r for r in rules if r.stacking != "exclusive"], False, self._learned
         )
         best = combined
+        ceiling = self._ceiling
         for rule in rules:
             # asked of the combination, never of a promotion alone that beat it so far: an
             # exclusive one's exact method says nothing of a bounded search's group rules
             if self._may_beat_the_combination(rule, combined):
+                most = ceiling[rule.index]
+                if most is not None and most <= best.saving:
+                    continue  # alone it saves at most that, at any spend: it cannot beat `best`
                 better = alone.beats(rule, best.saving)
                 if better is not None:
                     best = better
@@ -240,8 +261,7 @@ class Pricer:
         return rule.kind == "group" and combined.method == "bounded"
 
 
-def _canonical(line: BasketLine) -> tuple[str, str]:
-    return (line.sku, line.line_id)
+_canonical = attrgetter("sku", "line_id")  # a basket's canonical line order, in C
 
 
 def _repeated(lines: Sequence[BasketLine]) -> str:

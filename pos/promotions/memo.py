@@ -14,7 +14,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from pos.promotions.basket import AppliedDiscount
+from pos.promotions.basket import AppliedDiscount, NearMiss
 from pos.promotions.search import Choice
 
 Answer = TypeVar("Answer")
@@ -47,10 +47,10 @@ class Learned:
     """What pricings learn that later ones reuse, each answer keyed by all it depends on."""
 
     components: Memo[Choice]  # (lines, rules, per-unit rules) -> the solved component
-    savings: Memo[tuple[int, int]]  # (threshold rule, spend) -> (saving, applications)
     shares: Memo[tuple[int, ...]]  # (amount, headroom of each line) -> a threshold's split
     discounts: Memo[AppliedDiscount]  # (rule, applications, line, amount) -> the discount
     near_misses: Memo[tuple[int, int, int]]  # (rule, what it depends on) -> a near miss's gap
+    notes: Memo[NearMiss]  # (rule, gap) -> the near miss as the shopper reads it
     # (per-unit rules, units, the line's quantity and prices) -> (saving, rule) of the best
     unit_choices: Memo[tuple[int, int]]
 
@@ -59,8 +59,8 @@ class Learned:
         return cls(
             Memo(components),
             Memo(answers),
-            Memo(answers),
             Memo(discounts),
             Memo(answers),
+            Memo(discounts),
             Memo(answers),
         )

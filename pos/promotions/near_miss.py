@@ -102,11 +102,15 @@ def find_near_misses(
     spend_net: Sequence[int],
     limit: int,
     known: Memo[Gap],
+    notes: Memo[NearMiss],
+    rule_count: int,
 ) -> tuple[NearMiss, ...]:
     """The best `limit` near misses among live rules, ranked by saving, priority, id.
 
     A group rule's gap depends only on what its lines are (their order, not their place in
-    the basket), a threshold's on its spend: `known` keeps both by exactly that.
+    the basket), a threshold's on its spend: `known` keeps both by exactly that, and `notes`
+    the near miss made of a gap (its messages are formatted once). `rule_count` is the
+    bundle's number of rules (rule indices are below it).
     """
     found: list[tuple[Gap, Rule]] = []
     for rule in rules:
@@ -119,16 +123,26 @@ def find_near_misses(
                 known.put(key, gap)
         elif rule.kind == "threshold":
             spend = sum(map(spend_net.__getitem__, lines))
-            gap = known.get((rule.index, spend))
+            # (rule, spend) as one int: a spend is new at most scans, and an int key is
+            # nothing the cyclic collector counts (a tuple is)
+            spend_key = spend * rule_count + rule.index
+            gap = known.get(spend_key)
             if gap is None:
                 gap = _spend_gap(rule, spend)
-                known.put((rule.index, spend), gap)
+                known.put(spend_key, gap)
         else:
             continue
         if gap[0] > 0:
             found.append((gap, rule))
     found.sort(key=lambda pair: (-pair[0][0], pair[1].rank))
-    return tuple(_near_miss(rule, gap) for gap, rule in found[:limit])
+    made: list[NearMiss] = []
+    for gap, rule in found[:limit]:
+        note = notes.get((rule.index, gap))
+        if note is None:
+            note = _near_miss(rule, gap)
+            notes.put((rule.index, gap), note)
+        made.append(note)
+    return tuple(made)
 
 
 def _what_counts(line: BasketLine) -> tuple[object, ...]:

@@ -10,6 +10,7 @@ from pos.promotions.pipeline import Outcome
 from pos.promotions.rules import Item, Rule
 
 Label = tuple[str, str, str, str | None]  # promotion id, English name, Chinese name, coupon code
+SHARED_LINES = 16  # a discount over more lines is built anew: its split moves with every scan
 
 
 def label(rule: Rule) -> Label:
@@ -31,7 +32,8 @@ def build_result(
     """Discounts in priority order (then id), each with the lines it touched in canonical order.
 
     A discount the previous pricing gave too (same promotion, lines, amounts, applications)
-    is taken from `known` instead of being built again: most are, after a scan.
+    is taken from `known` instead of being built again: most are, after a scan, and the
+    same object lets the lane keep what it made of it (`pos.tax.DiscountParts`).
     """
     discounts: list[AppliedDiscount] = []
     line_ids = [item.line.line_id for item in items]
@@ -46,11 +48,17 @@ def build_result(
             if found is None:
                 found = _discount(labels[index], {line_ids[i]: part}, times)
                 known.put(key, found)
-        else:  # a group or a threshold: built anew (its key would cost as much)
+        else:  # a group or a threshold
             order = sorted(parts)
-            ids = map(line_ids.__getitem__, order)
-            lines = dict(zip(ids, map(parts.__getitem__, order), strict=True))
-            found = _discount(labels[index], lines, times)
+            ids = tuple(map(line_ids.__getitem__, order))
+            amounts = tuple(map(parts.__getitem__, order))
+            # a split over many lines moves with every scan: not worth keeping
+            shared = len(order) <= SHARED_LINES
+            found = known.get((index, times, ids, amounts)) if shared else None
+            if found is None:
+                found = _discount(labels[index], dict(zip(ids, amounts, strict=True)), times)
+                if shared:
+                    known.put((index, times, ids, amounts), found)
         if found.amount:
             discounts.append(found)
     return PricingResult(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from pos.money import allocate_proportionally
-from pos.promotions.memo import Learned, Memo
+from pos.promotions.memo import Learned
 from pos.promotions.model import SpendThreshold
 from pos.promotions.rules import Rule
 
@@ -31,8 +31,23 @@ def threshold_saving(promotion: SpendThreshold, spend: int) -> tuple[int, int]:
         return times * tiers[0].saving_at(spend), times
     for tier in reversed(tiers):
         if tier.min_spend <= spend:
-            return tier.saving_at(spend), 1
+            # `tier.saving_at`, inlined: every threshold of a basket is measured on each scan
+            off = tier.amount_off
+            if off is None:
+                return tier.saving_at(spend), 1
+            return off, 1
     return 0, 0  # unreachable: the first tier was reached
+
+
+def most_saving(promotion: SpendThreshold) -> int | None:
+    """The most a threshold can save at any spend, or None when that grows with the spend."""
+    if any(tier.amount_off is None for tier in promotion.tiers):
+        return None
+    if not promotion.repeat:
+        return max(tier.amount_off or 0 for tier in promotion.tiers)
+    if promotion.max_applications is None:
+        return None
+    return promotion.max_applications * (promotion.tiers[0].amount_off or 0)
 
 
 def next_tier(promotion: SpendThreshold, spend: int) -> tuple[int, int] | None:
@@ -51,7 +66,8 @@ def next_tier(promotion: SpendThreshold, spend: int) -> tuple[int, int] | None:
 
 
 Candidate = tuple[Rule, int, Sequence[int]]  # a threshold, its saving, its lines
-SHARED_SPLIT_LINES = 64  # splits over more lines change with every scan: not worth keeping
+# splits over more lines change with every scan (a basket-wide threshold's): not worth keeping
+SHARED_SPLIT_LINES = 16
 
 
 def split_by_headroom(amount: int, room: list[int]) -> tuple[int, ...]:
@@ -73,15 +89,12 @@ def split_by_headroom(amount: int, room: list[int]) -> tuple[int, ...]:
     return tuple(floors)
 
 
-def saving_at(rule: Rule, spend: int, known: Memo[tuple[int, int]]) -> tuple[int, int]:
-    """`threshold_saving` of a threshold rule, remembered by (rule, spend)."""
-    key = (rule.index, spend)
-    found = known.get(key)
-    if found is None:
-        assert isinstance(rule.promotion, SpendThreshold)
-        found = threshold_saving(rule.promotion, spend)
-        known.put(key, found)
-    return found
+def saving_at(rule: Rule, spend: int) -> tuple[int, int]:
+    """`threshold_saving` of a threshold rule. Not remembered: a spend moves with every scan,
+    and a remembered answer is two tuples the cyclic collector counts, for a few comparisons."""
+    promotion = rule.promotion
+    assert isinstance(promotion, SpendThreshold)
+    return threshold_saving(promotion, spend)
 
 
 def _choose_disjoint(candidates: list[Candidate], by_priority: bool) -> list[Candidate]:
@@ -97,12 +110,15 @@ def _choose_disjoint(candidates: list[Candidate], by_priority: bool) -> list[Can
         return chosen
     best: tuple[int, list[Candidate]] = (0, [])
     sets = [frozenset(c[2]) for c in candidates]
+    after = [0] * (len(candidates) + 1)  # after[i]: what candidates[i:] save together
+    for i in range(len(candidates) - 1, -1, -1):
+        after[i] = after[i + 1] + candidates[i][1]
 
     def walk(i: int, used: frozenset[int], picked: list[Candidate], total: int) -> None:
         nonlocal best
         if total > best[0]:
             best = (total, list(picked))
-        if i == len(candidates) or total + sum(c[1] for c in candidates[i:]) <= best[0]:
+        if i == len(candidates) or total + after[i] <= best[0]:
             return
         candidate = candidates[i]
         if not used & sets[i]:
@@ -130,10 +146,10 @@ def apply_thresholds(
     """
     ordered = sorted(rules, key=lambda r: r.rank)
     result: dict[int, tuple[dict[int, int], int]] = {}
-    savings, shares = learned.savings, learned.shares
+    shares = learned.shares
 
     def evaluate(rule: Rule) -> tuple[int, int]:
-        return saving_at(rule, sum(map(net.__getitem__, lines_of[rule.index])), savings)
+        return saving_at(rule, sum(map(net.__getitem__, lines_of[rule.index])))
 
     def allocate(rule: Rule, saving: int, times: int) -> None:
         lines = lines_of[rule.index]

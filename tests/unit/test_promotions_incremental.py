@@ -4,6 +4,7 @@ members and coupons) answers exactly what a fresh pricer answers for the same ba
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -54,7 +55,7 @@ changes = st.one_of(
 )
 
 scans = st.tuples(
-    st.sampled_from(("scan", "scan", "again", "fewer", "void")),
+    st.sampled_from(("scan", "scan", "again", "fewer", "void", "override")),
     st.sampled_from(SKUS),
     st.integers(0, 3000),
     st.integers(0, 10),
@@ -62,8 +63,8 @@ scans = st.tuples(
 
 
 def apply_scan(lines: list[BasketLine], scan: tuple[str, str, int, int], n: int) -> None:
-    """A lane's change to its basket: a new line, one more or one less of a line, or a voided
-    line. E and F are weighed (grams); some lines have a floor."""
+    """A lane's change to its basket: a new line, one more or one less of a line, a voided
+    line, or a price override. E and F are weighed (grams); some lines have a floor."""
     kind, sku, price, pick = scan
     weighed = sku in ("E", "F")
     step = 250 if weighed else 1
@@ -73,6 +74,8 @@ def apply_scan(lines: list[BasketLine], scan: tuple[str, str, int, int], n: int)
         lines[pick % len(lines)] = replace(line, quantity=quantity)
     elif kind == "void" and lines:
         del lines[pick % len(lines)]
+    elif kind == "override" and lines:  # a manager's price: the same line at another price
+        lines[pick % len(lines)] = replace(lines[pick % len(lines)], unit_price=price)
     else:
         floor = (0, price // 2)[pick % 2]
         quantity = 500 + 50 * pick if weighed else 1 + pick % 3
@@ -170,3 +173,87 @@ def test_a_coupon_taken_back_within_the_minute_no_longer_applies() -> None:
     pricer = Pricer(limited)
     assert pricer.price(lines, presented).total_discount == 100
     assert pricer.price(lines, used).total_discount == 0
+
+
+def _threshold(pid: str, skus: list[str] | None, tiers: list[dict[str, int]], **more: Any) -> Any:
+    promo: dict[str, Any] = {"id": pid, "name_en": pid, "type": "spend_threshold", "tiers": tiers}
+    if skus is not None:
+        promo["items"] = {"skus": skus}
+    return promo | more
+
+
+def test_an_unchanged_split_is_the_same_discount_and_a_changed_one_is_priced_afresh() -> None:
+    """A threshold's discount over several lines is given out again (the same object: the lane
+    keeps what it made of it) while its lines do not change, and priced afresh after a scan,
+    one fewer, a void or an override of one of its lines, exactly as a fresh pricer prices it."""
+    promos = [
+        _threshold("t1", ["A", "B"], [{"min_spend": 1000, "amount_off": 101}]),
+        {"id": "p1", "name_en": "p1", "type": "percent_off", "items": {"skus": ["C"]},
+         "percent_off": 10},
+    ]
+    bundle = load_bundle({"version": 1, "promotions": promos})
+    lane = Pricer(bundle)
+    ctx = PricingContext(at=AT, store_id="S1")
+    lines = [
+        BasketLine("L1", "A", 2, 700, "c1", "b1"),
+        BasketLine("L2", "B", 1, 450, "c1", "b2"),
+        BasketLine("L3", "C", 1, 300, "c2", "b1"),
+    ]
+
+    def threshold_of(result: PricingResult) -> Any:
+        return next(d for d in result.discounts if d.promotion_id == "t1")
+
+    first = lane.price(lines, ctx)
+    lines.append(BasketLine("L4", "C", 1, 900, "c2", "b1"))  # a scan the threshold ignores
+    again = lane.price(lines, ctx)
+    assert threshold_of(again) is threshold_of(first)
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("scan", lambda: lines.append(BasketLine("L5", "B", 1, 1000, "c1", "b2"))),
+        ("fewer", lambda: lines.__setitem__(0, replace(lines[0], quantity=1))),
+        ("void", lambda: lines.pop(4)),
+        ("override", lambda: lines.__setitem__(1, replace(lines[1], unit_price=350))),
+    ]
+    for name, change in steps:
+        before = threshold_of(lane.price(lines, ctx))
+        change()
+        result = lane.price(lines, ctx)
+        assert same(result, Pricer(bundle).price(lines, ctx)), name
+        assert threshold_of(result) is not before, name
+        assert threshold_of(result).lines != before.lines, name
+
+
+def test_a_threshold_that_cannot_save_enough_at_any_spend_leaves_the_combination() -> None:
+    """A threshold alone is compared with the combination only when it could save more at some
+    spend (`most_saving`); one that could, does win, and one that could not is not asked."""
+    from pos.promotions.thresholds import most_saving
+
+    tiers = [{"min_spend": 1000, "amount_off": 100}, {"min_spend": 2000, "amount_off": 300}]
+    bundle = load_bundle(
+        {
+            "version": 1,
+            "promotions": [
+                _threshold("t1", None, tiers),
+                _threshold("t2", None, [{"min_spend": 1000, "percent_off": 10}]),
+                _threshold("t3", None, [{"min_spend": 500, "amount_off": 50}], repeat=True),
+                _threshold(
+                    "t4", None, [{"min_spend": 500, "amount_off": 50}], repeat=True,
+                    max_applications=3,
+                ),
+            ],
+        }
+    )
+    ceilings = [most_saving(p) for p in bundle.promotions]  # type: ignore[arg-type]
+    assert ceilings == [300, None, None, 150]
+    # alone, t1 saves 300 on 2,100; with 150 off the item it saves 100 (spend 1,950): 250 in
+    # all, so t1 alone wins. With 400 off: 500 in all, more than t1 could ever save alone.
+    for amount_off, expected in ((150, ["t1"]), (400, ["p2", "t1"])):
+        promos = [
+            _threshold("t1", None, tiers),
+            {"id": "p2", "name_en": "p2", "type": "amount_off", "items": {"skus": ["A"]},
+             "amount_off": amount_off},
+        ]
+        bundle = load_bundle({"version": 1, "promotions": promos})
+        lines = [BasketLine("L1", "A", 1, 2100, "c1", "b1")]
+        result = Pricer(bundle).price(lines, PricingContext(at=AT, store_id="S1"))
+        assert [d.promotion_id for d in result.discounts] == expected
+        assert result.total_discount == (300 if expected == ["t1"] else 500)
