@@ -13,7 +13,7 @@ from pos.promotions.groups import Unit, applications, sort_units
 from pos.promotions.memo import Learned
 from pos.promotions.model import BuyXGetY, CheapestFree, MixAndMatch
 from pos.promotions.pipeline import Basket, Outcome, run
-from pos.promotions.rules import Rule, group_shape, unit_saving
+from pos.promotions.rules import Rule, unit_saving
 from pos.promotions.thresholds import saving_at
 
 
@@ -96,7 +96,7 @@ class AloneSavings:
         if rule.kind != "group" or self.high(rule) == 0:
             return False
         units = sum(self.basket.items[i].units for i in self.basket.lines_of[rule.index])
-        return units >= group_shape(rule)[0] and self.outcome(rule).saving > 0
+        return units >= self.basket.group_sizes[rule.index] and self.outcome(rule).saving > 0
 
     def _estimate(self, rule: Rule) -> int:
         lines = self.basket.lines_of[rule.index]

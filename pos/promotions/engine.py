@@ -31,7 +31,7 @@ from pos.promotions.model import SpendThreshold
 from pos.promotions.near_miss import find_near_misses
 from pos.promotions.pipeline import Basket, Outcome, run
 from pos.promotions.result import build_result, label
-from pos.promotions.rules import Item, Moment, Rule, compile_rule
+from pos.promotions.rules import Item, Moment, Rule, compile_rule, group_shape
 from pos.promotions.thresholds import most_saving
 
 # A line's live candidates at one pricing: per-unit rules, those of them that compete (not
@@ -99,6 +99,7 @@ class Pricer:
         for place, rule in enumerate(sorted(self.rules, key=lambda r: r.rank)):
             self._position[rule.index] = place
         self.index = CandidateIndex(self.rules, self.inert, self._position)
+        self._group_sizes = [group_shape(r)[0] if r.kind == "group" else 1 for r in self.rules]
         # what a threshold can save at most, whatever the spend: most never beat a combination
         self._ceiling = [
             most_saving(rule.promotion) if isinstance(rule.promotion, SpendThreshold) else None
@@ -136,6 +137,7 @@ class Pricer:
             basket.masks,
             basket.lines_of,
             best.spend_net,
+            best.spends,
             self.max_near_misses,
             self._learned.near_misses,
             self._learned.notes,
@@ -192,7 +194,7 @@ class Pricer:
                     (shared if rule.minute_aligned else memo)[index] = found
             return found
 
-        basket = Basket([], self.rules, [], {}, {})
+        basket = Basket([], self.rules, [], {}, {}, self._group_sizes)
         items, masks, unit_rules = basket.items, basket.masks, basket.unit_rules
         lines_of: defaultdict[int, list[int]] = defaultdict(list)
         known_lines = state.lines

@@ -53,6 +53,8 @@ class Learned:
     notes: Memo[NearMiss]  # (rule, gap) -> the near miss as the shopper reads it
     # (per-unit rules, units, the line's quantity and prices) -> (saving, rule) of the best
     unit_choices: Memo[tuple[int, int]]
+    # (each competing threshold's saving and overlaps) -> positions of the disjoint best set
+    disjoint: Memo[tuple[int, ...]]
 
     @classmethod
     def sized(cls, components: int, answers: int, discounts: int) -> Learned:
@@ -62,5 +64,6 @@ class Learned:
             Memo(discounts),
             Memo(answers),
             Memo(discounts),
+            Memo(answers),
             Memo(answers),
         )

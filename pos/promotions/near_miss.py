@@ -100,6 +100,7 @@ def find_near_misses(
     masks: Mapping[tuple[int, int], int],
     lines_of: Mapping[int, Sequence[int]],
     spend_net: Sequence[int],
+    spends: Mapping[int, int],
     limit: int,
     known: Memo[Gap],
     notes: Memo[NearMiss],
@@ -122,7 +123,9 @@ def find_near_misses(
                 gap = _group_gap(rule, items, lines, masks)
                 known.put(key, gap)
         elif rule.kind == "threshold":
-            spend = sum(map(spend_net.__getitem__, lines))
+            spend = spends.get(rule.index)  # measured by the pricing on `spend_net` already
+            if spend is None:
+                spend = sum(map(spend_net.__getitem__, lines))
             # (rule, spend) as one int: a spend is new at most scans, and an int key is
             # nothing the cyclic collector counts (a tuple is)
             spend_key = spend * rule_count + rule.index

@@ -18,7 +18,7 @@ from pos.money import div_round_half_up
 from pos.promotions.basket import GRAMS_PER_KG, Method
 from pos.promotions.memo import Learned, Memo
 from pos.promotions.model import AmountOff, PercentOff
-from pos.promotions.rules import Item, Rule, group_shape, unit_saving
+from pos.promotions.rules import Item, Rule, unit_saving
 from pos.promotions.search import Choice, Component, claim_by_priority
 from pos.promotions.thresholds import apply_thresholds
 
@@ -32,6 +32,7 @@ class Basket:
     unit_rules: list[tuple[int, ...]]  # item index -> live competing per-unit rules, by priority
     masks: dict[tuple[int, int], int]  # (rule index, item index) -> part mask (group rules)
     lines_of: dict[int, list[int]]  # rule index -> item indices it accepts
+    group_sizes: Sequence[int]  # rule index -> units one application of a group rule takes
     competing_units: set[int] = field(default_factory=set)  # every rule in `unit_rules`
 
 
@@ -42,6 +43,7 @@ class Outcome:
     applications: dict[int, int] = field(default_factory=dict)
     method: Method = "exact"
     spend_net: list[int] = field(default_factory=list)  # item -> amount before thresholds
+    spends: dict[int, int] = field(default_factory=dict)  # threshold -> spend on `spend_net`
     line_totals: list[int] = field(default_factory=list)  # item -> every discount on it
 
     def add(self, rule: int, item: int, discount: int, applications: int = 0) -> None:
@@ -82,8 +84,10 @@ def _components(basket: Basket, groups: Sequence[Rule]) -> list[tuple[list[Item]
 
 def _may_apply(basket: Basket, rule: Rule) -> bool:
     """A group rule needs at least one full group of units."""
-    units = sum(basket.items[i].units for i in basket.lines_of[rule.index])
-    return units >= group_shape(rule)[0]
+    items = basket.items
+    return (
+        sum(items[i].units for i in basket.lines_of[rule.index]) >= basket.group_sizes[rule.index]
+    )
 
 
 def _stack_saving(rule: Rule, item: Item, net: int) -> int:
@@ -170,7 +174,13 @@ def run(basket: Basket, rules: Sequence[Rule], by_priority: bool, learned: Learn
         headroom = [net - item.floor for net, item in zip(outcome.spend_net, items, strict=True)]
         before = list(headroom)
         applied = apply_thresholds(
-            thresholds, basket.lines_of, outcome.spend_net, headroom, by_priority, learned
+            thresholds,
+            basket.lines_of,
+            outcome.spend_net,
+            headroom,
+            by_priority,
+            learned,
+            outcome.spends,
         )
         # what thresholds took of each line is what they used of its headroom
         taken = [t + b - h for t, b, h in zip(taken, before, headroom, strict=True)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from pos.money import allocate_proportionally
-from pos.promotions.memo import Learned
+from pos.promotions.memo import Learned, Memo
 from pos.promotions.model import SpendThreshold
 from pos.promotions.rules import Rule
 
@@ -97,7 +97,9 @@ def saving_at(rule: Rule, spend: int) -> tuple[int, int]:
     return threshold_saving(promotion, spend)
 
 
-def _choose_disjoint(candidates: list[Candidate], by_priority: bool) -> list[Candidate]:
+def _choose_disjoint(
+    candidates: list[Candidate], by_priority: bool, known: Memo[tuple[int, ...]]
+) -> list[Candidate]:
     if by_priority or len(candidates) > EXACT_THRESHOLDS:
         if not by_priority:
             candidates = sorted(candidates, key=lambda c: (-c[1], c[0].rank))
@@ -108,27 +110,43 @@ def _choose_disjoint(candidates: list[Candidate], by_priority: bool) -> list[Can
                 chosen.append(candidate)
                 used.update(candidate[2])
         return chosen
-    best: tuple[int, list[Candidate]] = (0, [])
     sets = [frozenset(c[2]) for c in candidates]
-    after = [0] * (len(candidates) + 1)  # after[i]: what candidates[i:] save together
-    for i in range(len(candidates) - 1, -1, -1):
-        after[i] = after[i + 1] + candidates[i][1]
+    # the search's answer depends only on each candidate's saving and which earlier ones share
+    # a line with it (in this order): after a scan, mostly what the last search was given
+    shape: list[int] = []
+    for j, candidate in enumerate(candidates):
+        overlaps = sum(1 << i for i in range(j) if not sets[i].isdisjoint(candidate[2]))
+        shape += (candidate[1], overlaps)
+    key = tuple(shape)
+    found = known.get(key)
+    if found is None:
+        found = _search_disjoint([c[1] for c in candidates], sets)
+        known.put(key, found)
+    return [candidates[i] for i in found]
 
-    def walk(i: int, used: frozenset[int], picked: list[Candidate], total: int) -> None:
+
+def _search_disjoint(savings: list[int], sets: list[frozenset[int]]) -> tuple[int, ...]:
+    """Positions of the disjoint sets saving most together (exhaustive; ties: the first found,
+    taking a set before leaving it out)."""
+    best: tuple[int, list[int]] = (0, [])
+    after = [0] * (len(savings) + 1)  # after[i]: what savings[i:] add up to
+    for i in range(len(savings) - 1, -1, -1):
+        after[i] = after[i + 1] + savings[i]
+
+    def walk(i: int, used: frozenset[int], picked: list[int], total: int) -> None:
         nonlocal best
         if total > best[0]:
             best = (total, list(picked))
-        if i == len(candidates) or total + after[i] <= best[0]:
+        if i == len(savings) or total + after[i] <= best[0]:
             return
-        candidate = candidates[i]
         if not used & sets[i]:
-            picked.append(candidate)
-            walk(i + 1, used | sets[i], picked, total + candidate[1])
+            picked.append(i)
+            walk(i + 1, used | sets[i], picked, total + savings[i])
             picked.pop()
         walk(i + 1, used, picked, total)
 
     walk(0, frozenset(), [], 0)
-    return best[1]
+    return tuple(best[1])
 
 
 def apply_thresholds(
@@ -138,18 +156,21 @@ def apply_thresholds(
     headroom: list[int],
     by_priority: bool,
     learned: Learned,
+    spends: dict[int, int],
 ) -> dict[int, tuple[dict[int, int], int]]:
     """Threshold discounts: rule index -> ({item index: discount}, applications).
 
     `net` is each item's amount after item promotions (what spend is measured on);
-    `headroom` is what each item may still lose, and is reduced in place.
+    `headroom` is what each item may still lose, and is reduced in place; each threshold's
+    spend is written to `spends` (rule index -> spend), for its near miss.
     """
     ordered = sorted(rules, key=lambda r: r.rank)
     result: dict[int, tuple[dict[int, int], int]] = {}
     shares = learned.shares
 
     def evaluate(rule: Rule) -> tuple[int, int]:
-        return saving_at(rule, sum(map(net.__getitem__, lines_of[rule.index])))
+        spend = spends[rule.index] = sum(map(net.__getitem__, lines_of[rule.index]))
+        return saving_at(rule, spend)
 
     def allocate(rule: Rule, saving: int, times: int) -> None:
         lines = lines_of[rule.index]
@@ -178,7 +199,7 @@ def apply_thresholds(
             saving, times_of[rule.index] = evaluate(rule)
             if saving > 0:
                 competing.append((rule, saving, lines_of[rule.index]))
-    for rule, saving, _ in _choose_disjoint(competing, by_priority):
+    for rule, saving, _ in _choose_disjoint(competing, by_priority, learned.disjoint):
         allocate(rule, saving, times_of[rule.index])
     for rule in ordered:
         if rule.stacking == "stackable":

@@ -14,7 +14,8 @@ from pos.errors import InvalidInput
 from pos.money import allocate_proportionally
 from pos.promotions import BasketLine, Pricer, PricingContext, PricingResult, load_bundle
 from pos.promotions import search as search_module
-from pos.promotions.thresholds import split_by_headroom
+from pos.promotions.memo import Memo
+from pos.promotions.thresholds import Candidate, _choose_disjoint, split_by_headroom
 
 CST = dt.timezone(dt.timedelta(hours=8))
 AT = dt.datetime(2024, 5, 6, 10, 30, tzinfo=CST)
@@ -298,3 +299,51 @@ def test_a_threshold_splits_by_headroom_exactly_as_the_money_rule_does(
     if sum(room):
         amount = 1 + amount % sum(room)
     assert split_by_headroom(amount, room) == tuple(allocate_proportionally(amount, room))
+
+
+def _first_best_disjoint(savings: list[int], sets: list[frozenset[int]]) -> list[int]:
+    """The disjoint sets saving most, the first such found taking a set before leaving it out
+    (the plain search, without bounds or memo)."""
+    best: tuple[int, list[int]] = (0, [])
+
+    def walk(i: int, used: frozenset[int], picked: list[int], total: int) -> None:
+        nonlocal best
+        if total > best[0]:
+            best = (total, list(picked))
+        if i == len(savings):
+            return
+        if not used & sets[i]:
+            walk(i + 1, used | sets[i], [*picked, i], total + savings[i])
+        walk(i + 1, used, picked, total)
+
+    walk(0, frozenset(), [], 0)
+    return best[1]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from((50, 100, 100, 250)), st.sets(st.integers(0, 7), min_size=1)),
+        min_size=1,
+        max_size=8,
+    ),
+    st.lists(st.integers(0, 7), max_size=3),
+)
+def test_competing_thresholds_remembered_choose_what_the_plain_search_chooses(
+    found: list[tuple[int, set[int]]], moved: list[int]
+) -> None:
+    """The exact choice among competing thresholds, remembered by their savings and overlaps,
+    is the plain search's, before and after a scan moves lines between them (another basket
+    with the same shape gets the same positions, its own candidates)."""
+    rule = pricer(
+        promo("t1", "spend_threshold", tiers=[{"min_spend": 100, "amount_off": 1}])
+    ).rules[0]
+    known: Memo[tuple[int, ...]] = Memo(4)
+    for scan in range(len(moved) + 1):
+        if scan:  # a scan: one line joins the first threshold's set
+            found[0][1].add(moved[scan - 1])
+        candidates: list[Candidate] = [(rule, saving, sorted(lines)) for saving, lines in found]
+        for _ in range(2):  # the second time from the memo
+            chosen = _choose_disjoint(candidates, False, known)
+            sets = [frozenset(c[2]) for c in candidates]
+            expected = _first_best_disjoint([c[1] for c in candidates], sets)
+            assert chosen == [candidates[i] for i in expected]

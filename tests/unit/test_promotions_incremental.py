@@ -188,8 +188,13 @@ def test_an_unchanged_split_is_the_same_discount_and_a_changed_one_is_priced_afr
     one fewer, a void or an override of one of its lines, exactly as a fresh pricer prices it."""
     promos = [
         _threshold("t1", ["A", "B"], [{"min_spend": 1000, "amount_off": 101}]),
-        {"id": "p1", "name_en": "p1", "type": "percent_off", "items": {"skus": ["C"]},
-         "percent_off": 10},
+        {
+            "id": "p1",
+            "name_en": "p1",
+            "type": "percent_off",
+            "items": {"skus": ["C"]},
+            "percent_off": 10,
+        },
     ]
     bundle = load_bundle({"version": 1, "promotions": promos})
     lane = Pricer(bundle)
@@ -236,7 +241,10 @@ def test_a_threshold_that_cannot_save_enough_at_any_spend_leaves_the_combination
                 _threshold("t2", None, [{"min_spend": 1000, "percent_off": 10}]),
                 _threshold("t3", None, [{"min_spend": 500, "amount_off": 50}], repeat=True),
                 _threshold(
-                    "t4", None, [{"min_spend": 500, "amount_off": 50}], repeat=True,
+                    "t4",
+                    None,
+                    [{"min_spend": 500, "amount_off": 50}],
+                    repeat=True,
                     max_applications=3,
                 ),
             ],
@@ -249,8 +257,13 @@ def test_a_threshold_that_cannot_save_enough_at_any_spend_leaves_the_combination
     for amount_off, expected in ((150, ["t1"]), (400, ["p2", "t1"])):
         promos = [
             _threshold("t1", None, tiers),
-            {"id": "p2", "name_en": "p2", "type": "amount_off", "items": {"skus": ["A"]},
-             "amount_off": amount_off},
+            {
+                "id": "p2",
+                "name_en": "p2",
+                "type": "amount_off",
+                "items": {"skus": ["A"]},
+                "amount_off": amount_off,
+            },
         ]
         bundle = load_bundle({"version": 1, "promotions": promos})
         lines = [BasketLine("L1", "A", 1, 2100, "c1", "b1")]
