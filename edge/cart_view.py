@@ -4,10 +4,18 @@ A scan on a 150-line cart used to build and render the same ~100 KB of JSON up t
 times: for the saved cart, for the HTTP answer and for the lane's event stream. `sale_json`
 renders a cart's version once and hands the same bytes to all three (the saved cart is
 this view: `Sale.from_dict` reads it back).
+
+The saved cart is that JSON deflated (zlib level 1: a 150-line cart's 109 KB become 15 KB
+for about 0.3 ms). A cart is saved on every scan: uncompressed, a busy lane wrote a
+megabyte of WAL every ten scans, the WAL reached SQLite's checkpoint size every forty or
+fifty, and the scan that crossed it waited 50 to 100 ms while 4 MB were copied into the
+ledger and synced; deflated, that scan comes seven times less often, and the store box's
+flash wears seven times slower. Carts saved as JSON text before this still read.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import asdict
 from typing import Any
 
@@ -35,6 +43,18 @@ def sale_view(sale: Sale) -> dict[str, Any]:
     data["settlement"] = {**asdict(settlement), "settled": settlement.settled}
     data["discounts"] = {str(k): v for k, v in sorted(sale.discounts.items())}
     return data
+
+
+def saved_cart(sale: Sale) -> bytes:
+    """The cart as the ledger keeps it (open_sale.body): its view, deflated."""
+    return zlib.compress(sale_json(sale).json, 1)
+
+
+def cart_from_saved(body: str | bytes) -> Sale:
+    """A cart the ledger kept: deflated JSON, or (saved before deflating) JSON text."""
+    if isinstance(body, bytes) and body[:1] != b"{":
+        body = zlib.decompress(body)
+    return Sale.from_dict(fastjson.loads(body))
 
 
 def sale_json(sale: Sale) -> fastjson.Rendered:

@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 from sqlmodel import Session, col, select
 
 from edge import catalog, fastjson
-from edge.cart_view import sale_json
+from edge.cart_view import cart_from_saved, saved_cart
 from edge.clock import to_utc_text, utc_now
 from edge.ledger import Ledger, UnitOfWork
 from edge.members import member_for_sale
@@ -138,7 +138,7 @@ class Checkout:
         with self._ledger.read() as session:
             row = session.get(OpenSaleRow, sale_id)
             if row is not None:
-                return Sale.from_dict(fastjson.loads(row.body))
+                return cart_from_saved(row.body)
             done = session.get(SaleRow, sale_id)
             if done is None:
                 raise NotFound(f"no sale {sale_id}")
@@ -153,12 +153,12 @@ class Checkout:
     def open_on_lane(self, lane: int) -> Sale | None:
         with self._ledger.read() as session:
             row = session.exec(select(OpenSaleRow).where(OpenSaleRow.lane == lane, OpenSaleRow.state == "open")).first()
-            return None if row is None else Sale.from_dict(fastjson.loads(row.body))
+            return None if row is None else cart_from_saved(row.body)
 
     def suspended(self) -> list[Sale]:
         with self._ledger.read() as session:
             rows = session.exec(select(OpenSaleRow).where(OpenSaleRow.state == "suspended").order_by(col(OpenSaleRow.updated_at)))
-            return [Sale.from_dict(fastjson.loads(row.body)) for row in rows]
+            return [cart_from_saved(row.body) for row in rows]
 
     # -- commands --------------------------------------------------------------------------
 
@@ -169,7 +169,7 @@ class Checkout:
             if existing is not None:
                 if existing.lane != lane:
                     raise Conflict(f"sale {sale_id} is open on lane {existing.lane}, not lane {lane}")
-                return Sale.from_dict(fastjson.loads(existing.body))
+                return cart_from_saved(existing.body)
             if uow.session.get(SaleRow, sale_id) is not None:
                 raise Conflict(f"sale {sale_id} is already completed")
             open_shift_on(uow.session, lane)
@@ -300,7 +300,7 @@ class Checkout:
 
     def take_cart(self, db: sqlite3.Connection, sale_id: str) -> Sale:
         """The cart for a command, from memory when this process saved its current version last
-        (parsing a 100-line cart costs milliseconds a scan); from its saved JSON otherwise.
+        (parsing a 100-line cart costs milliseconds a scan); from its saved form otherwise.
         Taken out of memory: the command's saved result goes back in."""
         found = db.execute("SELECT version, body FROM open_sale WHERE sale_id = ?", (sale_id,)).fetchone()
         cached = self._carts.pop(sale_id, None)
@@ -308,7 +308,7 @@ class Checkout:
             raise missing_sale(db, sale_id)
         if cached is not None and cached.version == found[0]:
             return cached
-        return Sale.from_dict(fastjson.loads(found[1]))
+        return cart_from_saved(found[1])
 
     def _change(self, sale_id: str, command: Callable[[Sale, UnitOfWork], T], reprice: bool = True) -> tuple[Sale, T]:
         if reprice:
@@ -330,7 +330,7 @@ class Checkout:
 
     def _save(self, uow: UnitOfWork, sale: Sale, *, exists: bool) -> None:
         """Journal the audited events and write the cart (one SQL statement, no ORM flush): as
-        the lane's view of it, rendered once for this, the answer and the lane's events."""
+        the lane's view of it (rendered once for this, the answer and the lane's events), deflated."""
         for event in sale.pull_events():
             self._audit(uow, event)
         db = uow.db
@@ -339,7 +339,7 @@ class Checkout:
             return
         values = (
             int(sale.lane_id), sale.state.value, sale.cashier_id, sale.version,
-            sale_json(sale).text(), to_utc_text(utc_now()), sale.sale_id,
+            saved_cart(sale), to_utc_text(utc_now()), sale.sale_id,
         )
         try:
             if exists:

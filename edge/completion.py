@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from edge import fastjson
+from edge.cart_view import cart_from_saved
 from edge.checkout import missing_sale, open_shift_id
 from edge.clock import to_utc_text, utc_now
 from edge.ledger import Ledger, UnitOfWork
@@ -77,7 +78,7 @@ def _saved_cart(db: sqlite3.Connection, sale_id: str) -> Sale:
     found = db.execute("SELECT body FROM open_sale WHERE sale_id = ?", (sale_id,)).fetchone()
     if found is None:
         raise missing_sale(db, sale_id)
-    return Sale.from_dict(fastjson.loads(found[0]))
+    return cart_from_saved(found[0])
 
 
 def _price_per_kg(db: sqlite3.Connection, sku: str) -> int:

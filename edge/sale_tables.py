@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, text
+from sqlalchemy import Index, String, text
 from sqlmodel import Field, SQLModel
 
 from edge.clock import utc_column
@@ -25,7 +25,9 @@ class OpenSaleRow(SQLModel, table=True):
     state: str = Field(max_length=16)
     cashier_id: str = Field(max_length=16)
     version: int
-    body: str  # pos.sale.Sale.to_dict() as JSON
+    # The lane's view of the cart (edge.cart_view): deflated JSON, which SQLite keeps as a BLOB
+    # in this TEXT column; carts saved before deflating are JSON text. Read with cart_from_saved.
+    body: str | bytes = Field(sa_type=String)
     updated_at: datetime = Field(sa_column=utc_column())
 
 

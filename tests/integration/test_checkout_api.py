@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -163,6 +165,21 @@ def test_a_restart_resumes_the_open_cart(lane: Lane, node: Node, store_config: P
         assert cart is not None and cart.sale_id == lane.sale_id and cart.lines[0].quantity == 2
     finally:
         reopened.close()
+
+
+def test_a_cart_saved_as_json_text_by_an_older_node_carries_on_and_is_saved_deflated(lane: Lane, node: Node) -> None:
+    """Carts were JSON text before the node deflated them: a node upgraded mid-sale resumes them."""
+    lane.open_sale()
+    lane.add(code=COLA)
+    cart = node.checkout.get(lane.sale_id)
+    with node.ledger.writer.begin() as conn:
+        conn.exec_driver_sql("UPDATE open_sale SET body = ? WHERE sale_id = ?", (json.dumps(cart.to_dict()), lane.sale_id))
+    node.checkout._carts.clear()  # as after a restart: nothing in memory
+    assert [line["quantity"] for line in lane.call("GET", f"/sales/{lane.sale_id}")["lines"]] == [1]
+    assert [line["quantity"] for line in lane.add(code=COLA, quantity=2)["lines"]] == [1, 2]
+    with node.ledger.reader.connect() as conn:
+        body = conn.exec_driver_sql("SELECT body FROM open_sale WHERE sale_id = ?", (lane.sale_id,)).scalar()
+    assert isinstance(body, bytes) and json.loads(zlib.decompress(body))["version"] == node.checkout.get(lane.sale_id).version
 
 
 def test_returns_with_receipt_prorate_and_never_exceed_what_was_sold(lane: Lane, node: Node) -> None:

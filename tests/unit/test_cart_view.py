@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from edge import fastjson
-from edge.cart_view import sale_json, sale_view
+from edge.cart_view import cart_from_saved, sale_json, sale_view, saved_cart
 from pos.sale import Sale
 from pos.tax import LineDiscount, PromotionShare
 from pos.tender import cash
@@ -59,3 +59,18 @@ def test_a_rendered_view_is_written_as_it_is_inside_other_json() -> None:
     sale = _discounted_sale()
     wrapped = fastjson.loads(fastjson.dumps({"receipt_no": "R1", "sale": sale_json(sale)}))
     assert wrapped["sale"] == fastjson.loads(sale_json(sale).json) and wrapped["receipt_no"] == "R1"
+
+
+def test_a_saved_cart_is_its_view_deflated_and_reads_back() -> None:
+    sale = _discounted_sale()
+    for n in range(40):
+        sale.add_item(item(f"SKU{n}", 100 + n), 1, at=T0)
+    saved = saved_cart(sale)
+    assert isinstance(saved, bytes) and len(saved) * 3 < len(sale_json(sale).json)
+    assert cart_from_saved(saved).to_dict() == sale.to_dict()
+
+
+def test_a_cart_saved_as_json_text_before_deflating_still_reads() -> None:
+    sale = _discounted_sale()
+    assert cart_from_saved(fastjson.dumps_text(sale.to_dict())).to_dict() == sale.to_dict()
+    assert cart_from_saved(sale_json(sale).json).to_dict() == sale.to_dict()  # undeflated bytes too
