@@ -142,7 +142,7 @@ class DiscountParts:
     def __init__(self, size: int = 20_000) -> None:
         self._size = size
         self._shares: dict[tuple[str, int, str, str], PromotionShare] = {}
-        self._discounts: dict[tuple[int, ...], LineDiscount] = {}
+        self._discounts: dict[int | tuple[int, ...], LineDiscount] = {}
         # the engine gives its unchanged answers out again: their shares, by identity
         self._entries: dict[int, tuple[AppliedPromotion, list[tuple[int, PromotionShare]]]] = {}
 
@@ -172,7 +172,9 @@ class DiscountParts:
         return found
 
     def discount(self, parts: list[PromotionShare]) -> LineDiscount:
-        key = tuple(map(id, parts))  # shares come from `share`: the same value is the same object
+        # shares come from `share`: the same value is the same object. Most lines have one
+        # share: its id alone (an int never equals a tuple of them)
+        key = id(parts[0]) if len(parts) == 1 else tuple(map(id, parts))
         found = self._discounts.get(key)
         if found is None:
             if len(self._discounts) >= self._size:
@@ -258,12 +260,40 @@ class Interned:
     def __init__(self, size: int = 4_000) -> None:
         self._size = size
         self._made: dict[tuple[Any, ...], Any] = {}
+        # a line's tax under per-line rounding, by the (interned) taxable line itself: the
+        # line is held beside it, so that its id cannot be reused
+        self._taxed: dict[int, tuple[TaxableLine, int, bool, LineTax]] = {}
 
     def taxable(self, line_id: int, tax_class: str, amount: int, discount: int) -> TaxableLine:
         return self._get(TaxableLine, (line_id, tax_class, amount, discount))
 
     def line_tax(self, *fields: Any) -> LineTax:
         return self._get(LineTax, fields)
+
+    def taxed(self, line: TaxableLine, rate_bp: int, prices_include_tax: bool) -> LineTax:
+        """The line's tax under `per_line` rounding (an unchanged line: no key to make)."""
+        found = self._taxed.get(id(line))
+        if (
+            found is not None
+            and found[0] is line
+            and found[1] == rate_bp
+            and found[2] is prices_include_tax
+        ):
+            return found[3]
+        base = line.amount - line.discount
+        if prices_include_tax:
+            tax = _tax_on_gross(base, rate_bp)
+            net, gross = base - tax, base
+        else:
+            tax = _tax_on_net(base, rate_bp)
+            net, gross = base, base + tax
+        made = self.line_tax(
+            line.line_id, line.tax_class, rate_bp, line.amount, line.discount, net, tax, gross
+        )
+        if len(self._taxed) >= self._size:
+            self._taxed = {}
+        self._taxed[id(line)] = (line, rate_bp, prices_include_tax, made)
+        return made
 
     def _get(self, kind: type[T], fields: tuple[Any, ...]) -> T:
         key = (kind, *fields)
@@ -292,25 +322,33 @@ def compute_totals(lines: Sequence[TaxableLine], pricing: StorePricing, interned
                 f"line {line.line_id} discount {line.discount} must be between 0 and "
                 f"the line amount {line.amount}"
             )
-        pricing.rate_bp(line.tax_class)
-        by_class.setdefault(line.tax_class, []).append(line)
+        members = by_class.get(line.tax_class)
+        if members is None:
+            pricing.rate_bp(line.tax_class)  # InvalidInput naming an unknown class
+            members = by_class[line.tax_class] = []
+        members.append(line)
 
     line_taxes: dict[int, LineTax] = {}
     classes: list[ClassTax] = []
     for code in sorted(by_class):
         rate = pricing.rate_bp(code)
         members = by_class[code]
-        bases = [line.amount - line.discount for line in members]
-        tax_of = _tax_on_gross if pricing.prices_include_tax else _tax_on_net
-        if pricing.tax_rounding is TaxRounding.PER_LINE:
-            taxes = [tax_of(base, rate) for base in bases]
+        if pricing.tax_rounding is TaxRounding.PER_LINE and interned is not None:
+            include = pricing.prices_include_tax
+            for line in members:
+                line_taxes[line.line_id] = interned.taxed(line, rate, include)
         else:
-            taxes = allocate_proportionally(tax_of(sum(bases), rate), bases)
-        for line, base, tax in zip(members, bases, taxes, strict=True):
-            net, gross = (base - tax, base) if pricing.prices_include_tax else (base, base + tax)
-            line_taxes[line.line_id] = line_tax(
-                line.line_id, code, rate, line.amount, line.discount, net, tax, gross
-            )
+            bases = [line.amount - line.discount for line in members]
+            tax_of = _tax_on_gross if pricing.prices_include_tax else _tax_on_net
+            if pricing.tax_rounding is TaxRounding.PER_LINE:
+                taxes = [tax_of(base, rate) for base in bases]
+            else:
+                taxes = allocate_proportionally(tax_of(sum(bases), rate), bases)
+            for line, base, tax in zip(members, bases, taxes, strict=True):
+                net, gross = (base - tax, base) if pricing.prices_include_tax else (base, base + tax)
+                line_taxes[line.line_id] = line_tax(
+                    line.line_id, code, rate, line.amount, line.discount, net, tax, gross
+                )
         class_lines = [line_taxes[line.line_id] for line in members]
         classes.append(
             ClassTax(

@@ -108,9 +108,9 @@ class Pricer:
 
     def price(self, lines: Sequence[BasketLine], ctx: PricingContext) -> PricingResult:
         """Price a basket: the discounts, line by line, with near misses and refused coupons."""
-        if len({line.line_id for line in lines}) != len(lines):
+        if len(set(map(_line_id, lines))) != len(lines):
             raise InvalidInput(f"line_id {_repeated(lines)!r} appears twice in the basket")
-        ordered = sorted(lines, key=_canonical)  # (sku, line_id)
+        ordered = _in_canonical_order(lines)
         moment = Moment.of(ctx)
         basket = self._basket(ordered, ctx, moment)
         items = basket.items
@@ -263,7 +263,16 @@ class Pricer:
         return rule.kind == "group" and combined.method == "bounded"
 
 
-_canonical = attrgetter("sku", "line_id")  # a basket's canonical line order, in C
+_canonical = attrgetter("sku", "line_id")  # a basket's canonical line order
+_sku = attrgetter("sku")
+_line_id = attrgetter("line_id")
+
+
+def _in_canonical_order(lines: Sequence[BasketLine]) -> list[BasketLine]:
+    """Lines by (sku, line_id): by SKU alone when no SKU repeats (no key tuples to make)."""
+    if len(set(map(_sku, lines))) == len(lines):
+        return sorted(lines, key=_sku)
+    return sorted(lines, key=_canonical)
 
 
 def _repeated(lines: Sequence[BasketLine]) -> str:

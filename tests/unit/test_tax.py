@@ -232,3 +232,17 @@ def test_totals_do_not_depend_on_scan_order(
     rnd.shuffle(shuffled)
     a, b = compute_totals(lines, p), compute_totals(shuffled, p)
     assert (a.total, a.tax, a.net, a.classes) == (b.total, b.tax, b.net, b.classes)
+
+
+@given(st.lists(st.tuples(lines_st, policy_st, st.sampled_from([1300, 600])), min_size=1, max_size=6))
+def test_a_cart_totalled_again_and_again_with_its_interned_values_equals_fresh_totals(
+    carts: list[tuple[list[tuple[str, int, int]], StorePricing, int]],
+) -> None:
+    """One cart's interned lines and taxes, kept across scans, discount changes, voids, another
+    rate for a class or the other tax rule, give exactly what fresh totals give."""
+    interned = Interned(size=8)
+    for raw, policy, vat13 in carts:
+        p = StorePricing({**RATES, "VAT13": vat13}, policy.prices_include_tax, policy.tax_rounding, 1)
+        for lines in (raw, raw[1:], raw):  # the same cart, a line voided, then back
+            taxable = [interned.taxable(i, code, amount, disc) for i, (code, amount, disc) in enumerate(lines)]
+            assert compute_totals(taxable, p, interned) == compute_totals(_lines(lines), p)
