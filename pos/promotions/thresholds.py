@@ -170,7 +170,9 @@ def apply_thresholds(
 
     def evaluate(rule: Rule) -> tuple[int, int]:
         spend = spends[rule.index] = sum(map(net.__getitem__, lines_of[rule.index]))
-        return saving_at(rule, spend)
+        promotion = rule.promotion
+        assert isinstance(promotion, SpendThreshold)
+        return threshold_saving(promotion, spend)
 
     def allocate(rule: Rule, saving: int, times: int) -> None:
         lines = lines_of[rule.index]
