@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -14,10 +13,12 @@ import uvicorn
 
 from edge.api import create_app
 from edge.bootstrap import Node, build_node
+from edge.collector import IdleCollector, calm_collector
 from edge.logs import configure_logging
 from edge.settings import Settings
 
 log = logging.getLogger("storenode")
+__all__ = ["calm_collector", "serve"]  # calm_collector: the promotion benchmark runs under the node's settings
 
 
 def serve(
@@ -28,7 +29,7 @@ def serve(
     `foreground(base_url)` runs in this one (the demo's lane terminal); serving stops when it returns."""
     configure_logging(settings.log.format, settings.log.level, log_path)
     node = build_node(settings, init=init)
-    calm_collector()
+    collector = IdleCollector().start()
     bind_host, bind_port = host or settings.api.host, port or settings.api.port
     log.info(
         "store %s serving on http://%s:%d (ledger %s, last seq %d)",
@@ -59,20 +60,10 @@ def serve(
             thread.join(10)
     finally:
         stop.set()
+        collector.stop()
         if sync is not None:
             sync.stop()
         node.close()
-
-
-def calm_collector() -> None:
-    """Keep what start-up built out of the cyclic collector (frozen), and let a young pass wait
-    for 5,000 new objects, not 700: a scan on a 150-line cart makes thousands of short-lived
-    objects, and with the defaults 100 scans ran about 110 young passes (up to 4 ms each) and
-    10 middle ones. In-process add-item p99 went from 11.3 to 9.5 ms. (A promotion bundle is
-    frozen again when it is activated.)"""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(5_000, 20, 20)
 
 
 def _report_sync(node: Node, sync: Any, stop: threading.Event, every_s: float = 5.0) -> None:

@@ -16,6 +16,7 @@ from edge.api.routes import devices as lane_devices
 from edge.api.routes import pickup_slips as pickup_slip_routes
 from edge.api.routes import stored_value as stored_value_routes
 from edge.bootstrap import Node
+from edge.collector import ACTIVITY
 
 log = logging.getLogger("storenode.http")
 API_PREFIX = "/api/v1"
@@ -67,6 +68,10 @@ class Observe:
             return
         started = time.perf_counter()
         status = 500
+        # A lane's event stream stays open: it is not a request in flight (the collector waits for none).
+        counted = not scope["path"].endswith("/events")
+        if counted:
+            ACTIVITY.begin()
 
         async def send_observed(message: Message) -> None:
             nonlocal status
@@ -77,6 +82,8 @@ class Observe:
         try:
             await self.app(scope, receive, send_observed)
         finally:
+            if counted:
+                ACTIVITY.end()
             self._record(scope, status, time.perf_counter() - started)
 
     def _record(self, scope: Scope, status: int, elapsed: float) -> None:
