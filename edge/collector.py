@@ -16,6 +16,9 @@ on whichever scan tripped them: a middle pass every ~100 scans cost 25-40 ms on 
 - While requests keep coming, it freezes the survivors once a second instead (cheap: no
   object is examined). A cycle frozen that way waits for the next quiet moment to be
   collected; under load that never lets up, a full pass runs anyway every ten minutes.
+
+Other work that should not land on a scan runs on the same quiet ticks (`when_quiet`: the
+server checkpoints the ledger's WAL there).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import gc
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 log = logging.getLogger("storenode.collector")
 
@@ -75,9 +79,10 @@ class IdleCollector:
 
     def __init__(
         self, activity: Activity = ACTIVITY, quiet_s: float = 0.5, every_s: float = 1.0, at_least_s: float = 10.0,
-        at_most_s: float = 600.0,
+        at_most_s: float = 600.0, when_quiet: tuple[Callable[[], object], ...] = (),
     ) -> None:
         self._activity = activity
+        self._when_quiet = when_quiet
         self._quiet_s, self._every_s = quiet_s, every_s
         self._at_least_s, self._at_most_s = at_least_s, at_most_s  # between full passes
         self._stop = threading.Event()
@@ -104,6 +109,12 @@ class IdleCollector:
         most one per `at_least_s`: a full pass costs 100-200 ms of CPU) or overdue; while busy,
         freeze what survived the young and middle passes."""
         quiet = self._activity.quiet_for() >= self._quiet_s
+        if quiet:
+            for job in self._when_quiet:
+                try:
+                    job()
+                except Exception as err:  # quiet-time work must never stop the collector
+                    log.warning("quiet-time job %s failed: %s", getattr(job, "__qualname__", job), err)
         since = time.monotonic() - self._last_full
         if (quiet and since >= self._at_least_s and _young_passes() != self._young_at_full) or since >= self._at_most_s:
             started = time.perf_counter()

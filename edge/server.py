@@ -29,7 +29,7 @@ def serve(
     `foreground(base_url)` runs in this one (the demo's lane terminal); serving stops when it returns."""
     configure_logging(settings.log.format, settings.log.level, log_path)
     node = build_node(settings, init=init)
-    collector = IdleCollector().start()
+    collector = IdleCollector(when_quiet=(node.ledger.checkpoint,)).start()
     bind_host, bind_port = host or settings.api.host, port or settings.api.port
     log.info(
         "store %s serving on http://%s:%d (ledger %s, last seq %d)",

@@ -81,6 +81,14 @@ def test_chain_verifies_and_seq_is_gap_free(node: Node) -> None:
     assert report.ok and report.last_seq == seqs[-1]
 
 
+def test_a_checkpoint_copies_the_wal_into_the_ledger_file(node: Node) -> None:
+    _append(node, 20)
+    frames, copied = node.ledger.checkpoint()
+    assert frames > 0 and copied == frames  # no reader held an older snapshot
+    with node.ledger.reader.connect() as conn:
+        assert journal.verify(conn).ok
+
+
 def test_rows_appended_in_one_unit_of_work_chain_on_each_other(node: Node) -> None:
     """A unit remembers the row it appended last (a sale's completion appends two)."""
     with node.ledger.unit_of_work() as uow:

@@ -92,3 +92,20 @@ def test_at_most_one_full_pass_per_gap_while_quiet() -> None:
     _young_pass()
     collector.tick()
     assert collector.full_passes == 0  # the node started under a minute ago: the gap has not passed
+
+
+def test_quiet_time_work_runs_only_when_quiet_and_a_failing_job_stops_nothing() -> None:
+    activity, done = Activity(), []
+
+    def broken() -> None:
+        raise OSError("disk gone")
+
+    collector = IdleCollector(activity, quiet_s=1, at_least_s=3600, when_quiet=(broken, lambda: done.append(1)))
+    activity.begin()
+    collector.tick()
+    assert done == []
+    activity.end()
+    activity.last_done -= 2
+    collector.tick()
+    collector.tick()
+    assert done == [1, 1]
