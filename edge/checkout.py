@@ -302,13 +302,14 @@ class Checkout:
         """The cart for a command, from memory when this process saved its current version last
         (parsing a 100-line cart costs milliseconds a scan); from its saved form otherwise.
         Taken out of memory: the command's saved result goes back in."""
-        found = db.execute("SELECT version, body FROM open_sale WHERE sale_id = ?", (sale_id,)).fetchone()
+        found = db.execute("SELECT version FROM open_sale WHERE sale_id = ?", (sale_id,)).fetchone()
         cached = self._carts.pop(sale_id, None)
         if found is None:
             raise missing_sale(db, sale_id)
         if cached is not None and cached.version == found[0]:
-            return cached
-        return cart_from_saved(found[1])
+            return cached  # the saved body is not even read
+        (body,) = db.execute("SELECT body FROM open_sale WHERE sale_id = ?", (sale_id,)).fetchone()
+        return cart_from_saved(body)
 
     def _change(self, sale_id: str, command: Callable[[Sale, UnitOfWork], T], reprice: bool = True) -> tuple[Sale, T]:
         if reprice:
