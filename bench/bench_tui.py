@@ -53,14 +53,21 @@ def _start_node(store: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 async def _measure(url: str) -> tuple[list[float], list[float]]:
+    from tui.app import LaneApp, lane_collector
+
+    collector = lane_collector().start()  # as run_lane_app does
+    try:
+        return await _scans(LaneApp(url, 1, "zh-CN"))
+    finally:
+        collector.stop()
+
+
+async def _scans(app: Any) -> tuple[list[float], list[float]]:
     from textual.widgets import Input
 
-    from tui.app import LaneApp, calm_collector
     from tui.screens.sale import SaleScreen
     from tui.widgets.cart import CartTable
 
-    calm_collector()  # as run_lane_app does
-    app = LaneApp(url, 1, "zh-CN")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await app.session.login("101", "1357")

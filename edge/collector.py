@@ -55,15 +55,16 @@ class Activity:
         return 0.0 if self.in_flight > 0 else time.monotonic() - self.last_done
 
 
-ACTIVITY = Activity()  # the process's HTTP requests (edge.api.Observe); the collector is process-wide too
+ACTIVITY = Activity()  # the process's HTTP requests, served (edge.api.Observe) or made (tui.api); GC is process-wide too
+_running: IdleCollector | None = None
 
 
-def calm_collector() -> None:
+def calm_collector(young: int = YOUNG_EVERY, middle: int = MIDDLE_EVERY) -> None:
     """Freeze what start-up built and set the pass sizes above. Full passes are then left to
     IdleCollector; a process without one (a benchmark of the rules alone) runs none."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(YOUNG_EVERY, MIDDLE_EVERY, NEVER)
+    gc.set_threshold(young, middle, NEVER)
 
 
 def thorough_collection() -> int:
@@ -80,8 +81,10 @@ class IdleCollector:
     def __init__(
         self, activity: Activity = ACTIVITY, quiet_s: float = 0.5, every_s: float = 1.0, at_least_s: float = 10.0,
         at_most_s: float = 600.0, when_quiet: tuple[Callable[[], object], ...] = (),
+        young: int = YOUNG_EVERY, middle: int = MIDDLE_EVERY,
     ) -> None:
         self._activity = activity
+        self._young, self._middle = young, middle
         self._when_quiet = when_quiet
         self._quiet_s, self._every_s = quiet_s, every_s
         self._at_least_s, self._at_most_s = at_least_s, at_most_s  # between full passes
@@ -92,13 +95,23 @@ class IdleCollector:
         self._thread = threading.Thread(target=self._run, name="collector", daemon=True)
 
     def start(self) -> IdleCollector:
-        calm_collector()
+        """Start this one, or answer the one the process runs already (the demo serves the node
+        and runs a lane terminal in one process: the node's goes on for both)."""
+        global _running
+        if _running is not None:
+            return _running
+        calm_collector(self._young, self._middle)
         self._thread.start()
+        _running = self
         return self
 
     def stop(self) -> None:
+        global _running
+        if _running is self:
+            _running = None
         self._stop.set()
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._thread.join(5)
 
     def _run(self) -> None:
         while not self._stop.wait(self._every_s):

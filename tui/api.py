@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import orjson
 
+from edge.collector import ACTIVITY
+
 API = "/api/v1"
 REQUEST_TIMEOUT = httpx.Timeout(6.0, connect=2.0)
 # the node sends a comment every 15 s: a stream quiet for longer than this is dead
@@ -136,6 +138,7 @@ class NodeClient:
 
     async def request(self, method: str, path: str, body: Json | None = None, **params: Any) -> Any:
         """The JSON answer to one call; raises a NodeClientError subclass on anything else."""
+        ACTIVITY.begin()  # no full collection while the lane waits on the node (edge.collector)
         try:
             response = await self._http.request(
                 method, API + path, json=body, params=params or None, headers=self._headers()
@@ -144,6 +147,8 @@ class NodeClient:
             raise NodeUnreachable(f"node {self.base_url} not answering ({type(err).__name__})", maybe_applied=False) from err
         except httpx.TransportError as err:
             raise NodeUnreachable(f"node {self.base_url} stopped answering ({type(err).__name__})", maybe_applied=True) from err
+        finally:
+            ACTIVITY.end()
         if response.status_code >= 400:
             raise _refusal(response)
         if not response.content:

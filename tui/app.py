@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from typing import ClassVar
 
 from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
 
+from edge.collector import IdleCollector
 from tui.api import NodeClient
 from tui.i18n import Messages
 from tui.screens.base import LaneMixin, NoticePosted, SessionChanged
@@ -80,16 +80,18 @@ class LaneApp(App[None]):
             self.push_screen(HelpModal())
 
 
-def calm_collector() -> None:
-    """Fewer, later cyclic-GC passes for a long-running lane: everything built so far is kept
-    out of them (frozen), and a young pass waits for 20,000 new objects, not 700. Redrawing a
-    cart makes many short-lived objects; the full passes over Textual's widget tree were the
-    slowest scans (p99 of scan-to-screen roughly halved)."""
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 50)
+def lane_collector() -> IdleCollector:
+    """The lane terminal's cyclic-GC policy (edge.collector): everything built so far kept out of
+    the passes (frozen), a young pass every 20,000 new objects, not 700 (redrawing a cart makes
+    many short-lived objects), and full passes over Textual's widget tree (~50 ms) only while
+    no call to the node is in flight, never in the middle of a scan."""
+    return IdleCollector(young=20_000, middle=20)
 
 
 def run_lane_app(node_url: str, lane: int, language: str) -> None:
     """Run the lane terminal for `lane` against the node at `node_url` until the cashier quits."""
-    calm_collector()
-    LaneApp(node_url, lane, language).run()
+    collector = lane_collector().start()
+    try:
+        LaneApp(node_url, lane, language).run()
+    finally:
+        collector.stop()

@@ -109,3 +109,18 @@ def test_quiet_time_work_runs_only_when_quiet_and_a_failing_job_stops_nothing() 
     collector.tick()
     collector.tick()
     assert done == [1, 1]
+
+
+def test_one_collector_runs_per_process() -> None:
+    """The demo serves the node and runs a lane terminal in one process: one thread for both."""
+    first = IdleCollector(young=7_000, middle=4).start()
+    try:
+        assert IdleCollector(young=20_000, middle=20).start() is first
+        assert gc.get_threshold() == (7_000, 4, NEVER)
+    finally:
+        first.stop()
+    second = IdleCollector().start()
+    try:
+        assert second is not first
+    finally:
+        second.stop()
