@@ -22,13 +22,17 @@ from typing import Any
 import orjson
 
 from edge import fastjson
-from pos.sale import Sale
+from pos.sale import Sale, SaleState
 
-_RENDERED_MAX = 1024  # carts kept rendered, one version each (far more than a store's lanes)
+# Open and suspended carts kept rendered, one version each: more than a store's lanes; a
+# completed or cancelled cart is rendered without being kept (and leaves). At most about
+# 128 x 100 KB for carts of 150 lines.
+_RENDERED_MAX = 128
 _rendered: dict[str, tuple[Sale, int, fastjson.Rendered]] = {}
+_KEPT_STATES = frozenset({SaleState.OPEN, SaleState.SUSPENDED})
 # A cart's lines and line discounts are immutable and, from one scan to the next, mostly the
 # same objects: each is rendered once and written as it is into every later view. Bounded:
-# 20,000 parts (a few MB) hold 50 lanes' carts of 200 lines with their discounts.
+# 20,000 parts (~10 MB with the objects they keep alive) hold 50 lanes' carts of 200 lines.
 _PARTS_MAX = 20_000
 _parts: dict[int, tuple[object, orjson.Fragment]] = {}
 
@@ -68,6 +72,9 @@ def sale_json(sale: Sale) -> fastjson.Rendered:
     view["lines"] = [_part(line) for line in view["lines"]]
     view["discounts"] = {line_id: _part(discount) for line_id, discount in view["discounts"].items()}
     rendered = fastjson.Rendered(fastjson.dumps(view))
+    if sale.state not in _KEPT_STATES:
+        _rendered.pop(sale.sale_id, None)
+        return rendered
     if len(_rendered) >= _RENDERED_MAX:
         _rendered.clear()
     _rendered[sale.sale_id] = (sale, sale.version, rendered)
@@ -79,7 +86,7 @@ def _part(value: object) -> orjson.Fragment:
     kept = _parts.get(id(value))
     if kept is not None and kept[0] is value:
         return kept[1]
-    part = orjson.Fragment(fastjson.dumps(value))
+    part = orjson.Fragment(bytes(memoryview(fastjson.dumps(value))))  # a copy: orjson's own buffer holds ~8 KB
     if len(_parts) >= _PARTS_MAX:
         _parts.clear()
     _parts[id(value)] = (value, part)

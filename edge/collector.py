@@ -37,18 +37,22 @@ NEVER = 1_000_000_000  # full passes: by IdleCollector only
 
 
 class Activity:
-    """Requests in flight and when the last one ended (updated on the event loop only)."""
+    """Requests in flight and when the last one ended (the node's event loop and, in the demo,
+    the lane terminal's both count here)."""
 
     def __init__(self) -> None:
         self.in_flight = 0
         self.last_done = time.monotonic()
+        self._lock = threading.Lock()
 
     def begin(self) -> None:
-        self.in_flight += 1
+        with self._lock:
+            self.in_flight += 1
 
     def end(self) -> None:
-        self.in_flight -= 1
-        self.last_done = time.monotonic()
+        with self._lock:
+            self.in_flight -= 1
+            self.last_done = time.monotonic()
 
     def quiet_for(self) -> float:
         """Seconds since the last request ended; 0 while one is in flight."""
@@ -95,17 +99,21 @@ class IdleCollector:
         self._thread = threading.Thread(target=self._run, name="collector", daemon=True)
 
     def start(self) -> IdleCollector:
-        """Start this one, or answer the one the process runs already (the demo serves the node
-        and runs a lane terminal in one process: the node's goes on for both)."""
+        """Start, unless the process runs one already (the demo serves the node and runs a lane
+        terminal in one process: the node's goes on for both, and this one does nothing)."""
         global _running
-        if _running is not None:
-            return _running
-        calm_collector(self._young, self._middle)
-        self._thread.start()
-        _running = self
+        if _running is None:
+            calm_collector(self._young, self._middle)
+            self._thread.start()
+            _running = self
         return self
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def stop(self) -> None:
+        """Stop this one's thread, if it started one (never another's)."""
         global _running
         if _running is self:
             _running = None

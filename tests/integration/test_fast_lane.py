@@ -88,12 +88,15 @@ def _script(client: TestClient) -> list[tuple[str, int, str | None, Any]]:
         ("POST", f"{sale}/items", {}, {"code": COLA}),  # no token
         ("POST", f"{sale}/items", {"authorization": "Bearer nonsense"}, {"code": COLA}),
         ("POST", f"{sale}/items", {"authorization": "Basic abc"}, {"code": COLA}),
+        ("POST", f"{sale}/items", {"authorization": cashier["authorization"].replace(" ", "  ") + "\t"}, {"code": COLA}),
+        ("POST", f"{sale}/items", {"authorization": "Bearer    "}, {"code": COLA}),
         ("POST", f"{sale}/items", other_lane, {"code": COLA}),  # another lane's sale
         ("POST", f"{sale}/items", manager, {"code": COLA}),  # a manager may
         ("POST", f"/api/v1/sales/{'x' * 65}/items", cashier, {"code": COLA}),
         ("POST", f"/api/v1/sales/{_ids(99)}/items", cashier, {"code": COLA}),  # no such sale
         ("GET", sale, cashier, None),
         ("GET", "/api/v1/sales/suspended", cashier, None),  # GET /sales/{sale_id} would match it too
+        ("GET", "/api/v1/sales/suspended%0A", cashier, None),  # and so would it with a newline, to Starlette
         ("PATCH", f"{sale}/lines/1", cashier, {"quantity": 3}),
         ("PATCH", f"{sale}/lines/0", cashier, {"quantity": 3}),
         ("PATCH", f"{sale}/lines/1", cashier, {"quantity": 1, "approval": {"operator_id": "100", "pin": "0000"}}),

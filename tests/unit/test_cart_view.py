@@ -74,3 +74,15 @@ def test_a_cart_saved_as_json_text_before_deflating_still_reads() -> None:
     sale = _discounted_sale()
     assert cart_from_saved(fastjson.dumps_text(sale.to_dict())).to_dict() == sale.to_dict()
     assert cart_from_saved(sale_json(sale).json).to_dict() == sale.to_dict()  # undeflated bytes too
+
+
+def test_a_cart_that_is_over_is_rendered_but_not_kept() -> None:
+    from edge import cart_view
+
+    sale = _discounted_sale()
+    sale_json(sale)
+    assert sale.sale_id in cart_view._rendered
+    sale.void_tender("T1", at=T0, manager_id="M1")
+    sale.cancel(at=T0, manager_id="M1")
+    assert fastjson.loads(sale_json(sale).json)["state"] == "cancelled"
+    assert sale.sale_id not in cart_view._rendered

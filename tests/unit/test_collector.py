@@ -115,12 +115,16 @@ def test_one_collector_runs_per_process() -> None:
     """The demo serves the node and runs a lane terminal in one process: one thread for both."""
     first = IdleCollector(young=7_000, middle=4).start()
     try:
-        assert IdleCollector(young=20_000, middle=20).start() is first
-        assert gc.get_threshold() == (7_000, 4, NEVER)
+        lane_terminal = IdleCollector(young=20_000, middle=20).start()
+        assert first.running and not lane_terminal.running
+        assert gc.get_threshold() == (7_000, 4, NEVER)  # the first one's settings hold
+        lane_terminal.stop()  # the terminal quits: the node's collector goes on
+        assert first.running
     finally:
         first.stop()
+    assert not first.running
     second = IdleCollector().start()
     try:
-        assert second is not first
+        assert second.running
     finally:
         second.stop()
