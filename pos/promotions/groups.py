@@ -6,7 +6,8 @@ promotion worth most to the customer: for "buy 2 get 1 free" on prices 9, 8, 7, 
 the groups are (9, 8, 7) and (6, 5, 4), so 7 and 4 are free — no other grouping frees more.
 A floor can make another grouping save more; the split search (`search`) recovers some of
 that by giving a promotion fewer units, and the evaluators skip a group or reward unit a
-floor leaves nothing to save instead of stopping there (docs/promotions.md).
+floor leaves nothing to save (a bundle swaps in a unit that may lose) instead of stopping
+there (docs/promotions.md).
 """
 
 from __future__ import annotations
@@ -108,22 +109,62 @@ def _buy_get(units: list[Unit], buy: int, get: int, percent: int, limit: int) ->
 
 
 def _bundle(units: list[Unit], promotion: BundlePrice, limit: int) -> list[Application]:
+    """Each component's dearest units together, while a group of them saves something.
+
+    A group a floor leaves nothing to lose (every unit at its floor) is still dear: each
+    floored unit makes a group with units that may lose something, so one component's
+    cheapest unit in it gives way to that component's dearest unit with headroom — the swap
+    saving most, the first component on a tie — instead of the bundle stopping there.
+    """
     free = list(units)
     apps: list[Application] = []
     while len(apps) < limit:
-        chosen: list[int] = []
+        chosen: list[list[int]] = []
+        taken: set[int] = set()
         for bit, component in enumerate(promotion.components):
-            pool = [i for i, u in enumerate(free) if u[3] >> bit & 1 and i not in chosen]
+            pool = [i for i, u in enumerate(free) if u[3] >> bit & 1 and i not in taken]
             if len(pool) < component.quantity:
                 return apps
-            chosen.extend(pool[: component.quantity])
-        group = [free[i] for i in chosen]
-        app = _group_price(group, promotion.price, sum(u[0] for u in group))
-        if app is None:
-            return apps
+            chosen.append(pool[: component.quantity])
+            taken.update(chosen[-1])
+        total = sum(free[i][0] for i in taken)
+        if total <= promotion.price:
+            return apps  # every group after is cheaper still: none of them saves
+        group = [free[i] for part in chosen for i in part]
+        app = _group_price(group, promotion.price, total)
+        if app is None:  # total > price: floors leave every unit of the group nothing to lose
+            swapped = _swap_in_headroom(free, chosen, taken, promotion.price, total)
+            if swapped is None:
+                return apps  # no unit that may lose is left, or a group with one saves nothing
+            taken = set(swapped)
+            group = [free[i] for i in swapped]
+            app = _group_price(group, promotion.price, sum(u[0] for u in group))
+            assert app is not None  # its saving is positive: `_swap_in_headroom` checked
         apps.append(app)
-        free = [u for i, u in enumerate(free) if i not in chosen]
+        free = [u for i, u in enumerate(free) if i not in taken]
     return apps
+
+
+def _swap_in_headroom(
+    free: list[Unit], chosen: list[list[int]], taken: set[int], price: int, total: int
+) -> list[int] | None:
+    """The floored group `chosen` with one component's cheapest unit replaced by its dearest
+    unit that may still lose something, saving most (None when no swap saves)."""
+    best: list[int] | None = None
+    best_saving = 0
+    for bit, part in enumerate(chosen):
+        spare = next(
+            (i for i, u in enumerate(free) if u[3] >> bit & 1 and u[2] > 0 and i not in taken),
+            None,
+        )
+        if spare is None:
+            continue
+        # the other units have no headroom: the spare one's is all the group may lose
+        saving = min(total - free[part[-1]][0] + free[spare][0] - price, free[spare][2])
+        if saving > best_saving:
+            best_saving = saving
+            best = [i for p in chosen for i in (p if p is not part else [*p[:-1], spare])]
+    return best
 
 
 def applications(rule: Rule, units: list[Unit]) -> list[Application]:

@@ -45,6 +45,19 @@ class Example:
         return sum(self.expected.values())
 
 
+FLOORED_MEAL = promo(
+    "meal",
+    "bundle",
+    components=[{"items": skus("burger", "wagyu")}, {"items": skus("fries", "large")}],
+    price=2500,
+)
+FLOORED_MEAL_LINES = [
+    ln("1", "wagyu", 1, 3000, min_price=3000),
+    ln("2", "burger", 1, 2000),
+    ln("3", "fries", 1, 1000),
+    ln("4", "large", 1, 1500, min_price=1500),
+]
+
 EXAMPLES = [
     # ---- types -------------------------------------------------------------------------
     Example(
@@ -488,6 +501,26 @@ EXAMPLES = [
         [ln("1", "A", 4, 700), ln("2", "A", 2, 0), ln("3", "A", 4, 800, min_price=800)],
         {"1": 2800},
         {"p2": 2800},
+    ),
+    Example(
+        "floor and bundle: the floored dearest pair saves nothing, yet each still makes a meal",
+        # meal (a burger + fries) for 25.00; the wagyu 30.00 and large fries 15.00 may not go
+        # below their price (min_price), so together (45.00) they save nothing — but each
+        # still makes a meal with a unit that may lose: burger 20.00 + large fries 15.00 saves
+        # 10.00 (all on the burger), wagyu + fries 10.00 saves 10.00 (all on the fries) = 20.00
+        # (stopping at the floored pair saved nothing; any one meal alone, 10.00)
+        [FLOORED_MEAL],
+        FLOORED_MEAL_LINES,
+        {"2": 1000, "3": 1000},
+        {"meal": 2000},
+    ),
+    Example(
+        "floor and bundle, by priority: the floored pair does not stop the bundle either",
+        [FLOORED_MEAL],
+        FLOORED_MEAL_LINES,
+        {"2": 1000, "3": 1000},
+        {"meal": 2000},
+        resolution="priority",
     ),
     Example(
         "floor and threshold: the 15.00 goes to the line that may still lose it",
