@@ -8,7 +8,8 @@ Choosing what applies (`resolution: best_for_customer`, the default):
 3. The combination of every non-exclusive promotion (`pipeline.run`) is compared with each
    exclusive promotion alone, and with each promotion alone that would save more than the
    combination (thresholds; group promotions when the combination's search was bounded);
-   the most saving wins; ties keep the combination, then priority, then id.
+   the most saving wins; ties keep the combination, then priority, then id. The result's
+   `method` is "bounded" when the combination's search or the winner's was bounded.
 `resolution: priority` walks promotions by priority instead: each takes what is left, and
 an exclusive promotion applies (alone) only when it is the highest-priority one qualifying.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -246,6 +248,10 @@ class Pricer:
                 better = alone.beats(rule, best.saving)
                 if better is not None:
                     best = better
+        if combined.method == "bounded" and best.method != "bounded":
+            # the choice rested on the combination's bounded search, whichever candidate won;
+            # a copy: a promotion's outcome alone is kept for the rest of the pricing
+            best = replace(best, method="bounded")
         return best
 
     @staticmethod

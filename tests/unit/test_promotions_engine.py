@@ -221,6 +221,27 @@ def test_big_components_use_the_bounded_search_deterministically() -> None:
         assert pricer(single).price(lines, ctx()).total_discount <= result.total_discount
 
 
+def test_the_method_is_bounded_when_an_exact_promotion_alone_beats_a_bounded_combination() -> None:
+    # the combination's snack component is past the exact search; a 90 % staff discount alone
+    # (a per-unit promotion, priced exactly) beats it — the choice still rested on the bounded
+    # search, so the result says "bounded", as it does when the combination wins
+    group_promos = [
+        promo("mm2", "mix_and_match", items={"categories": ["snack"]}, quantity=2, price=500),
+        promo("mm3", "mix_and_match", items={"categories": ["snack"]}, quantity=3, price=700),
+        promo("c3", "cheapest_free", items={"categories": ["snack"]}, quantity=3),
+    ]
+    staff = promo("staff", "percent_off", items={"all": True}, percent_off=90, stacking="exclusive")
+    lines = [
+        BasketLine(f"L{i}", f"S{i}", 1 + i % 3, 300 + 70 * i, category="snack") for i in range(8)
+    ]
+    assert pricer(*group_promos).price(lines, ctx()).method == "bounded"
+    assert pricer(staff).price(lines, ctx()).method == "exact"
+    result = pricer(*group_promos, staff).price(lines, ctx())
+    assert [d.promotion_id for d in result.discounts] == ["staff"]
+    assert result.method == "bounded"
+    assert result == pricer(*group_promos, staff).price(list(reversed(lines)), ctx())
+
+
 def test_the_exact_search_beats_greedy_on_a_small_trap(monkeypatch: pytest.MonkeyPatch) -> None:
     # buy 1 get 1 free on cola, 60 % off cola: greedy by saving per unit takes 60 % on both
     # (2 x 0.60 = 1.20 of 2.00); the best is b1g1 on the pair (1.00) ... no: 1.20 > 1.00.
