@@ -9,13 +9,18 @@ on whichever scan tripped them: a middle pass every ~100 scans cost 25-40 ms on 
 - At start-up everything built so far is frozen out of the collector (`gc.freeze`).
 - Young passes run every 5,000 new objects and middle passes every third young one: each
   looks at no more than ~15,000 objects (a few ms).
-- Full passes never run on their own. The `IdleCollector` thread runs one when no request
-  has been in flight for half a second (a lane is idle most of the time between scans), at
-  most every ten seconds: everything is unfrozen, collected and frozen again, so what
-  survives is not looked at again until the next quiet moment.
-- While requests keep coming, it freezes the survivors once a second instead (cheap: no
-  object is examined). A cycle frozen that way waits for the next quiet moment to be
-  collected; under load that never lets up, a full pass runs anyway every ten minutes.
+- Full passes never run on their own; the `IdleCollector` thread decides:
+  - while requests keep coming, it freezes the survivors of the young and middle passes
+    once a second (cheap: no object is examined);
+  - when no request has been in flight for half a second (a lane is idle most of the time
+    between scans), it runs a full pass, which examines only what is not frozen: what came
+    since the last freeze, a few ms; then freezes the survivors;
+  - in a lull (no request for 30 s) and at most every 30 minutes, a thorough pass:
+    everything unfrozen, collected (~100-200 ms: the promotion bundle, the catalog caches,
+    the carts) and frozen again. That is where a cycle frozen under load is finally
+    collected; if no lull comes for six hours, it runs anyway.
+  A thorough pass at the first pause would have been in the way of the next scan often
+  enough to show (a scan every second or two, a 150 ms pass every ten seconds).
 
 Other work that should not land on a scan runs on the same quiet ticks (`when_quiet`: the
 server checkpoints the ledger's WAL there).
@@ -83,19 +88,19 @@ class IdleCollector:
     """Runs the full passes while the node is quiet; freezes survivors while it is busy."""
 
     def __init__(
-        self, activity: Activity = ACTIVITY, quiet_s: float = 0.5, every_s: float = 1.0, at_least_s: float = 10.0,
-        at_most_s: float = 600.0, when_quiet: tuple[Callable[[], object], ...] = (),
-        young: int = YOUNG_EVERY, middle: int = MIDDLE_EVERY,
+        self, activity: Activity = ACTIVITY, quiet_s: float = 0.5, every_s: float = 1.0, lull_s: float = 30.0,
+        thorough_every_s: float = 1800.0, thorough_at_most_s: float = 6 * 3600.0,
+        when_quiet: tuple[Callable[[], object], ...] = (), young: int = YOUNG_EVERY, middle: int = MIDDLE_EVERY,
     ) -> None:
         self._activity = activity
         self._young, self._middle = young, middle
         self._when_quiet = when_quiet
-        self._quiet_s, self._every_s = quiet_s, every_s
-        self._at_least_s, self._at_most_s = at_least_s, at_most_s  # between full passes
+        self._quiet_s, self._every_s, self._lull_s = quiet_s, every_s, lull_s
+        self._thorough_every_s, self._thorough_at_most_s = thorough_every_s, thorough_at_most_s
         self._stop = threading.Event()
-        self._last_full = time.monotonic()
-        self._young_at_full = -1  # young passes counted at the last full one
-        self.full_passes = 0
+        self._last_thorough = time.monotonic()
+        self._young_at_full = -1  # young passes counted at the last full pass
+        self.full_passes = self.thorough_passes = 0
         self._thread = threading.Thread(target=self._run, name="collector", daemon=True)
 
     def start(self) -> IdleCollector:
@@ -126,25 +131,31 @@ class IdleCollector:
             self.tick()
 
     def tick(self) -> None:
-        """One look: a full pass when quiet (if a young pass ran since the last full one, at
-        most one per `at_least_s`: a full pass costs 100-200 ms of CPU) or overdue; while busy,
-        freeze what survived the young and middle passes."""
-        quiet = self._activity.quiet_for() >= self._quiet_s
-        if quiet:
-            for job in self._when_quiet:
-                try:
-                    job()
-                except Exception as err:  # quiet-time work must never stop the collector
-                    log.warning("quiet-time job %s failed: %s", getattr(job, "__qualname__", job), err)
-        since = time.monotonic() - self._last_full
-        if (quiet and since >= self._at_least_s and _young_passes() != self._young_at_full) or since >= self._at_most_s:
+        """One look: busy, freeze the survivors; quiet, the quiet-time work and a full pass over
+        what is not frozen (if a young pass ran since the last); in a lull, or overdue, a
+        thorough pass."""
+        quiet_for = self._activity.quiet_for()
+        since = time.monotonic() - self._last_thorough
+        lull = quiet_for >= self._lull_s and since >= self._thorough_every_s
+        if lull or since >= self._thorough_at_most_s:
             started = time.perf_counter()
             found = thorough_collection()
-            self._last_full, self._young_at_full = time.monotonic(), _young_passes()
-            self.full_passes += 1
-            log.debug("full collection: %d objects in %.1f ms", found, (time.perf_counter() - started) * 1000)
-        elif not quiet:
+            self._last_thorough, self._young_at_full = time.monotonic(), _young_passes()
+            self.thorough_passes += 1
+            log.debug("thorough collection: %d objects in %.1f ms", found, (time.perf_counter() - started) * 1000)
+        elif quiet_for < self._quiet_s:
             gc.freeze()
+            return
+        elif _young_passes() != self._young_at_full:
+            gc.collect()
+            gc.freeze()
+            self._young_at_full = _young_passes()
+            self.full_passes += 1
+        for job in self._when_quiet:
+            try:
+                job()
+            except Exception as err:  # quiet-time work must never stop the collector
+                log.warning("quiet-time job %s failed: %s", getattr(job, "__qualname__", job), err)
 
 
 def _young_passes() -> int:

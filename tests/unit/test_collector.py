@@ -42,56 +42,66 @@ def test_the_node_settings_leave_full_passes_to_the_idle_collector() -> None:
     assert gc.get_threshold()[2] == NEVER and gc.get_freeze_count() > 0
 
 
+def _quiet(activity: Activity, seconds: float) -> None:
+    activity.last_done -= seconds
+
+
 def test_while_busy_survivors_are_frozen_and_no_full_pass_runs() -> None:
     activity = Activity()
     activity.begin()  # a request in flight
-    collector = IdleCollector(activity, at_least_s=0)
+    collector = IdleCollector(activity, thorough_every_s=0)
     calm_collector()
     kept = [Node() for _ in range(100)]
     frozen = gc.get_freeze_count()
     _young_pass()
     collector.tick()
-    assert collector.full_passes == 0 and gc.get_freeze_count() >= frozen + len(kept)
+    assert (collector.full_passes, collector.thorough_passes) == (0, 0)
+    assert gc.get_freeze_count() >= frozen + len(kept)
 
 
-def test_a_cycle_frozen_under_load_is_collected_when_the_node_is_quiet() -> None:
+def test_at_a_pause_what_is_not_frozen_is_collected_and_in_a_lull_everything_is() -> None:
     activity = Activity()
-    collector = IdleCollector(activity, quiet_s=1, at_least_s=0)
+    collector = IdleCollector(activity, quiet_s=1, lull_s=30, thorough_every_s=0)
     calm_collector()
     activity.begin()
-    alive = _cycle()
+    frozen_under_load = _cycle()
     collector.tick()  # busy: the cycle is frozen with everything else
     activity.end()
-    activity.last_done -= 2  # quiet for two seconds
-    gc.collect()
-    assert alive() is not None  # a frozen cycle is not collected by an ordinary pass
+    since_the_freeze = _cycle()
+    _quiet(activity, 2)  # a pause between scans
     _young_pass()
-    collector.tick()  # quiet: unfreeze, collect, freeze
-    assert collector.full_passes == 1 and alive() is None
+    collector.tick()
+    assert collector.full_passes == 1 and collector.thorough_passes == 0
+    assert since_the_freeze() is None and frozen_under_load() is not None
+    _quiet(activity, 60)  # a lull
+    collector.tick()
+    assert collector.thorough_passes == 1 and frozen_under_load() is None
 
 
-def test_quiet_with_nothing_new_runs_no_full_pass_and_busy_for_too_long_runs_one() -> None:
+def test_a_pause_with_nothing_new_runs_no_pass_and_six_busy_hours_run_a_thorough_one() -> None:
     activity = Activity()
-    collector = IdleCollector(activity, quiet_s=0, at_least_s=0)
+    collector = IdleCollector(activity, quiet_s=1)
     calm_collector()
+    _quiet(activity, 2)
     _young_pass()
     collector.tick()
     assert collector.full_passes == 1
     collector.tick()  # no young pass since: nothing worth a full pass
     assert collector.full_passes == 1
     activity.begin()
-    overdue = IdleCollector(activity, at_most_s=0)
+    overdue = IdleCollector(activity, thorough_at_most_s=0)
     overdue.tick()
-    assert overdue.full_passes == 1
+    assert overdue.thorough_passes == 1
 
 
-def test_at_most_one_full_pass_per_gap_while_quiet() -> None:
+def test_at_most_one_thorough_pass_per_half_hour_of_lulls() -> None:
     activity = Activity()
-    collector = IdleCollector(activity, quiet_s=0, at_least_s=3600)
+    collector = IdleCollector(activity, quiet_s=1, lull_s=30)
     calm_collector()
+    _quiet(activity, 60)
     _young_pass()
     collector.tick()
-    assert collector.full_passes == 0  # the node started under a minute ago: the gap has not passed
+    assert collector.thorough_passes == 0 and collector.full_passes == 1  # the node started under half an hour ago
 
 
 def test_quiet_time_work_runs_only_when_quiet_and_a_failing_job_stops_nothing() -> None:
@@ -100,12 +110,12 @@ def test_quiet_time_work_runs_only_when_quiet_and_a_failing_job_stops_nothing() 
     def broken() -> None:
         raise OSError("disk gone")
 
-    collector = IdleCollector(activity, quiet_s=1, at_least_s=3600, when_quiet=(broken, lambda: done.append(1)))
+    collector = IdleCollector(activity, quiet_s=1, when_quiet=(broken, lambda: done.append(1)))
     activity.begin()
     collector.tick()
     assert done == []
     activity.end()
-    activity.last_done -= 2
+    _quiet(activity, 2)
     collector.tick()
     collector.tick()
     assert done == [1, 1]
