@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 from bench import Result, benchmark, percentile
-from edge.server import calm_collector
+from edge.collector import calm_collector
 from pos.promotions import BasketLine, Pricer, PricingContext, load_bundle
 
 SKUS = 20_000

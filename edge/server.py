@@ -13,12 +13,11 @@ import uvicorn
 
 from edge.api import create_app
 from edge.bootstrap import Node, build_node
-from edge.collector import IdleCollector, calm_collector
+from edge.collector import IdleCollector
 from edge.logs import configure_logging
 from edge.settings import Settings
 
 log = logging.getLogger("storenode")
-__all__ = ["calm_collector", "serve"]  # calm_collector: the promotion benchmark runs under the node's settings
 
 
 def serve(
