@@ -35,9 +35,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edge import fastjson
 from edge.api.deps import CurrentOperator, NodeDep
-from edge.api.lane_access import SaleOperator, own_lane, sale_lane
+from edge.api.lane_access import SaleOperator, check_sale_lane
 from edge.bootstrap import Node
-from pos.operators import Role
 
 _SEGMENT = {"sale_id": r"[^/]{1,64}", "line_id": r"[1-9][0-9]{0,8}"}
 _CONVERT: dict[str, Callable[[str], Any]] = {"sale_id": str, "line_id": int}
@@ -215,21 +214,11 @@ class FastLane:
                     kwargs[name] = Request(scope)
                 else:
                     if kind == "sale_operator":
-                        self._on_the_sales_lane(scope, operator, path["sale_id"])
+                        check_sale_lane(self.node, Request(scope), operator, path["sale_id"])
                     kwargs[name] = operator
             return route.status_code, fastjson.dumps(route.endpoint(**kwargs))
 
         return call
-
-    def _on_the_sales_lane(self, scope: Scope, operator: Any, sale_id: str) -> None:
-        """edge.api.lane_access's check, in the worker thread."""
-        if operator.role.may(Role.MANAGER):
-            return
-        lane = self.node.checkout.cached_lane(sale_id)
-        if lane is None:
-            lane = sale_lane(self.node.ledger, sale_id)
-        if lane is not None:
-            own_lane(Request(scope), operator, lane)
 
     def _handler(self, err: Exception) -> Callable[..., Any] | None:
         for kind in type(err).__mro__:

@@ -9,6 +9,7 @@ from fastapi import Depends, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from edge.api.deps import CurrentOperator, NodeDep
+from edge.bootstrap import Node
 from edge.errors import Forbidden
 from edge.ledger import Ledger
 from edge.operators import Operator
@@ -45,15 +46,25 @@ def sale_lane(ledger: Ledger, sale_id: str) -> int | None:
     return None if found is None else int(found)
 
 
+def check_sale_lane(node: Node, request: Request, operator: Operator, sale_id: str) -> None:
+    """Forbidden unless the operator may act on the sale's lane (read from the ledger when the
+    cart is not in memory; an unknown sale is the command's own 404)."""
+    if operator.role.may(Role.MANAGER):
+        return
+    lane = node.checkout.cached_lane(sale_id)
+    if lane is None:
+        lane = sale_lane(node.ledger, sale_id)
+    if lane is not None:
+        own_lane(request, operator, lane)
+
+
 async def _on_the_sales_lane(sale_id: SaleIdPath, request: Request, operator: CurrentOperator, node: NodeDep) -> Operator:
     """A coroutine: a manager needs no lookup, and a cart this process saved last knows its
     lane in memory; only otherwise is the ledger read, off the event loop."""
-    if not operator.role.may(Role.MANAGER):
-        lane = node.checkout.cached_lane(sale_id)
-        if lane is None:
-            lane = await run_in_threadpool(sale_lane, node.ledger, sale_id)
-        if lane is not None:  # an unknown sale is the command's own 404
-            own_lane(request, operator, lane)
+    if operator.role.may(Role.MANAGER) or node.checkout.cached_lane(sale_id) is not None:
+        check_sale_lane(node, request, operator, sale_id)
+    else:
+        await run_in_threadpool(check_sale_lane, node, request, operator, sale_id)
     return operator
 
 
