@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,35 +204,38 @@ def _item(row: Sequence[Any]) -> CatalogItem:
     )
 
 
-def lookup_plu(conn: Connection, printed: str) -> CatalogItem:
+def _first(conn: Connection | sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> Sequence[Any] | None:
+    """One row of a look-up, on a SQLAlchemy connection or on a unit of work's sqlite3 one."""
+    if isinstance(conn, sqlite3.Connection):
+        found: Sequence[Any] | None = conn.execute(sql, params).fetchone()
+        return found
+    return conn.exec_driver_sql(sql, params).first()
+
+
+def lookup_plu(conn: Connection | sqlite3.Connection, printed: str) -> CatalogItem:
     """The item an in-store label's item code names: the PLU as printed, or without leading zeros."""
     for candidate in dict.fromkeys((printed, printed.lstrip("0"))):
-        row = conn.exec_driver_sql(
-            f"SELECT {_ITEM_COLUMNS} FROM item_code c JOIN item i ON i.sku = c.sku "
-            "WHERE c.code = ? AND c.kind = 'plu'",
+        row = _first(
+            conn,
+            f"SELECT {_ITEM_COLUMNS} FROM item_code c JOIN item i ON i.sku = c.sku WHERE c.code = ? AND c.kind = 'plu'",
             (candidate,),
-        ).first()
+        )
         if row is not None:
             return _item(tuple(row))
     raise NotFound(f"no item has PLU {printed} (from an in-store label)")
 
 
-def lookup_code(conn: Connection, raw: str) -> CatalogItem:
+def lookup_code(conn: Connection | sqlite3.Connection, raw: str) -> CatalogItem:
     """The item a scanned barcode or typed PLU belongs to; NotFound / InvalidInput otherwise."""
     key = lookup_key(raw)
-    row = conn.exec_driver_sql(
-        f"SELECT {_ITEM_COLUMNS} FROM item_code c JOIN item i ON i.sku = c.sku WHERE c.code = ?",
-        (key,),
-    ).first()
+    row = _first(conn, f"SELECT {_ITEM_COLUMNS} FROM item_code c JOIN item i ON i.sku = c.sku WHERE c.code = ?", (key,))
     if row is None:
         raise NotFound(f"no item has barcode {raw.strip()}")
     return _item(tuple(row))
 
 
-def get_item(conn: Connection, sku: str) -> CatalogItem:
-    row = conn.exec_driver_sql(
-        f"SELECT {_ITEM_COLUMNS} FROM item i WHERE i.sku = ?", (sku,)
-    ).first()
+def get_item(conn: Connection | sqlite3.Connection, sku: str) -> CatalogItem:
+    row = _first(conn, f"SELECT {_ITEM_COLUMNS} FROM item i WHERE i.sku = ?", (sku,))
     if row is None:
         raise NotFound(f"no item has sku {sku}")
     return _item(tuple(row))

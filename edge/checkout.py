@@ -193,9 +193,9 @@ class Checkout:
 
         def add(sale: Sale, uow: UnitOfWork) -> None:
             if request_id is not None:
-                claim_request(uow.session, request_id, "sale.add_item", sale_id)
+                claim_request(uow.db, request_id, "sale.add_item", sale_id)
             at = utc_now()
-            conn = uow.session.connection()
+            conn = uow.db
             if code is not None and is_label_barcode(code):
                 label = parse_label_barcode(code, self._layout)
                 item = catalog.item_record(catalog.lookup_plu(conn, label.item_code))
@@ -323,7 +323,7 @@ class Checkout:
             uow.commit()
             if sale.state in (SaleState.OPEN, SaleState.SUSPENDED):
                 if len(self._carts) >= MAX_CACHED_CARTS:
-                    self._carts.clear()
+                    del self._carts[next(iter(self._carts))]  # the cart left alone longest
                 self._carts[sale_id] = sale.copy()  # callers may read theirs while the next scan changes this one
         for listener in self.listeners:
             listener(sale)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from edge import fastjson
 from edge.cart_view import cart_from_saved
@@ -126,8 +126,8 @@ class Completion:
             }
             entry = uow.journal("sale.completed", record)
             apply_stock(db, deltas, "sale", receipt_no, entry.seq)
-            self._draw_stored_value(uow.session, sale)
-            record_coupon_uses(uow.session, sale, receipt_no, entry.seq)
+            self._draw_stored_value(uow, sale)
+            record_coupon_uses(uow, sale, receipt_no, entry.seq)
             # The shift is open (selected so): its rule for a sale is only the fact itself.
             append_fact(uow, shift_id, lane, SaleRecorded.from_sale(sale), "shift.sale_recorded", receipt_no=receipt_no)
             self._store(db, sale, receipt_seq, shift_id, totals.total, totals.tax, record, entry.seq, request_id)
@@ -187,9 +187,10 @@ class Completion:
         return int(last or 0) + 1
 
     @staticmethod
-    def _draw_stored_value(session: Session, sale: Sale) -> None:
+    def _draw_stored_value(uow: UnitOfWork, sale: Sale) -> None:
         for tender in sale.tenders:
             if tender.kind in (TenderKind.VOUCHER, TenderKind.GIFT_CARD):
+                session = uow.session
                 card = session.get(StoredValueRow, tender.reference)
                 if card is None or card.balance < tender.amount:
                     have = 0 if card is None else card.balance

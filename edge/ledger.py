@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -21,12 +21,27 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 from edge import journal
 from edge.errors import LedgerCorrupt, LedgerForeign, LedgerMissing
 
 MIGRATIONS = "edge:migrations"
+
+
+def _configure(dbapi_connection: sqlite3.Connection, busy_timeout_ms: int, cache_kib: int) -> None:
+    dbapi_connection.isolation_level = None  # transactions are begun explicitly
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=FULL",
+        "PRAGMA foreign_keys=ON",
+        f"PRAGMA busy_timeout={busy_timeout_ms}",
+        f"PRAGMA cache_size=-{cache_kib}",
+    ):
+        cursor.execute(pragma)
+    cursor.close()
 
 
 def _make_engine(path: Path, busy_timeout_ms: int, begin: str, cache_kib: int = 2000) -> Engine:
@@ -39,17 +54,7 @@ def _make_engine(path: Path, busy_timeout_ms: int, begin: str, cache_kib: int = 
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # transactions are begun below, explicitly
-        cursor = dbapi_connection.cursor()
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA synchronous=FULL",
-            "PRAGMA foreign_keys=ON",
-            f"PRAGMA busy_timeout={busy_timeout_ms}",
-            f"PRAGMA cache_size=-{cache_kib}",
-        ):
-            cursor.execute(pragma)
-        cursor.close()
+        _configure(dbapi_connection, busy_timeout_ms, cache_kib)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -107,6 +112,15 @@ class Ledger:
         # with sleeps of up to 100 ms (four lanes completing at once waited on each other's naps).
         self.write_turn = threading.RLock()
         self.busy_timeout_s = busy_timeout_ms / 1000
+        self._busy_timeout_ms = busy_timeout_ms
+        # Units of work take their turn on one sqlite3 connection of their own (the turn above
+        # serialises them), without SQLAlchemy's session and pool: a sale's completion spent a
+        # quarter of its CPU in that bookkeeping. An ORM session over the same connection and
+        # transaction is made only for a unit of work that asks for one.
+        self._turn_db: sqlite3.Connection | None = None
+        self._turn_engine: Engine | None = None
+        self._commit_listeners: list[Callable[[], None]] = []
+        event.listen(self.writer, "commit", self._writer_committed)
 
     @classmethod
     def open(
@@ -151,6 +165,39 @@ class Ledger:
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self)
 
+    def turn_connection(self) -> sqlite3.Connection:
+        """The units of work's connection (call with the write turn held)."""
+        if self._turn_db is None:
+            db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, check_same_thread=False)
+            _configure(db, self._busy_timeout_ms, cache_kib=65536)
+            engine = create_engine(
+                "sqlite://", creator=lambda: db, poolclass=StaticPool, pool_reset_on_return=None,
+            )
+            with engine.connect():
+                pass  # SQLAlchemy's first connect reads the dialect and rolls back: not inside a unit of work
+            self._turn_db, self._turn_engine = db, engine
+        return self._turn_db
+
+    def turn_session(self) -> Session:
+        """An ORM session on the units of work's connection, in the transaction already begun there."""
+        self.turn_connection()
+        assert self._turn_engine is not None
+        return Session(self._turn_engine, expire_on_commit=False)
+
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after each write transaction of this process commits."""
+        self._commit_listeners.append(listener)
+
+    def remove_on_commit(self, listener: Callable[[], None]) -> None:
+        self._commit_listeners.remove(listener)
+
+    def _writer_committed(self, _conn: Connection) -> None:
+        self.committed()
+
+    def committed(self) -> None:
+        for listener in list(self._commit_listeners):
+            listener()
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only session that sees one consistent snapshot."""
@@ -172,6 +219,13 @@ class Ledger:
     def dispose(self) -> None:
         self.writer.dispose()
         self.reader.dispose()
+        with self.write_turn:
+            if self._turn_engine is not None:
+                self._turn_engine.dispose()
+                self._turn_engine = None
+            if self._turn_db is not None:
+                self._turn_db.close()
+                self._turn_db = None
 
 
 def driver(conn: Connection) -> sqlite3.Connection:
@@ -181,22 +235,23 @@ def driver(conn: Connection) -> sqlite3.Connection:
 
 
 class UnitOfWork:
-    """One write transaction: rolls back unless `commit()` is called."""
+    """One write transaction: rolls back unless `commit()` is called. Plain SQL goes through
+    `db`; `session` (an ORM session in the same transaction) is made on first use."""
 
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
         self._committed = False
         self._db: sqlite3.Connection | None = None
-        self.session: Session
+        self._session: Session | None = None
 
     def __enter__(self) -> UnitOfWork:
         # Each waiter gets the same patience SQLite would give it, not a turn behind all the
         # others: a writer outside this process (an import) must not stall requests end to end.
         if not self._ledger.write_turn.acquire(timeout=self._ledger.busy_timeout_s):
-            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
-        self.session = Session(self._ledger.writer, expire_on_commit=False)
+            raise _locked()
         self._committed = False
         self._db = None
+        self._session = None
         self._last: tuple[int, str] | None = None  # the journal row this unit appended last
         return self
 
@@ -205,8 +260,23 @@ class UnitOfWork:
         """This transaction's sqlite3 connection, for plain SQL where a statement runs on every
         sale or scan: SQLAlchemy's bookkeeping costs more than a small statement does."""
         if self._db is None:
-            self._db = driver(self.session.connection())
+            db = self._ledger.turn_connection()
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                if "locked" in str(err) or "busy" in str(err):
+                    raise _locked() from err
+                raise
+            self._db = db
         return self._db
+
+    @property
+    def session(self) -> Session:
+        """An ORM session in this transaction."""
+        if self._session is None:
+            self.db  # noqa: B018 -- begins the transaction the session joins
+            self._session = self._ledger.turn_session()
+        return self._session
 
     def journal(self, kind: str, data: dict[str, Any]) -> journal.JournalEntry:
         """Append a journal row in this transaction (all of its rows go through here, in turn)."""
@@ -215,8 +285,13 @@ class UnitOfWork:
         return entry
 
     def commit(self) -> None:
-        self.session.commit()
+        if self._session is not None:
+            self._session.commit()  # flushes; commits the transaction if the session joined it
+        if self._db is not None and self._db.in_transaction:
+            self._db.commit()
         self._committed = True
+        if self._db is not None:
+            self._ledger.committed()
 
     def __exit__(
         self,
@@ -225,8 +300,15 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if not self._committed:
-                self.session.rollback()
-            self.session.close()
+            if self._session is not None:
+                if not self._committed:
+                    self._session.rollback()
+                self._session.close()
+            if self._db is not None and self._db.in_transaction:
+                self._db.rollback()
         finally:
             self._ledger.write_turn.release()
+
+
+def _locked() -> OperationalError:
+    return OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from edge.clock import to_utc_text, utc_now
 from edge.customer_tables import MemberRow
-from edge.ledger import Ledger
+from edge.ledger import Ledger, UnitOfWork
 from pos.errors import Conflict, InvalidInput, NotFound
 from pos.sale import Sale
 from pos.sale_customer import SaleMember, check_member_id
@@ -114,14 +114,14 @@ def import_members(ledger: Ledger, path: Path) -> MemberImport:
     return MemberImport(len(members), created, len(members) - created)
 
 
-def record_coupon_uses(session: Session, sale: Sale, receipt_no: str, journal_seq: int) -> None:
+def record_coupon_uses(uow: UnitOfWork, sale: Sale, receipt_no: str, journal_seq: int) -> None:
     """Count the coupons a completing sale used, within their limits (checked again here: two
     lanes may have priced the same single-use coupon before either completed)."""
     used = sale.coupons_used()
     if not used:
         return
     customer = None if sale.member is None else sale.member.member_id
-    conn = session.connection()
+    conn = uow.session.connection()
     uses, mine = coupon_uses(conn, [c.code for c in used], customer)
     for coupon in used:
         if coupon.max_uses is not None and uses.get(coupon.code, 0) >= coupon.max_uses:

@@ -202,7 +202,7 @@ class PrintQueue:
             raise Conflict(f"lane {lane} has no receipt printer to print the pick-up slip on")
         try:
             with self._ledger.unit_of_work() as uow:
-                claim_request(uow.session, request_id, "pickup_slip.print", slip.order_no)
+                claim_request(uow.db, request_id, "pickup_slip.print", slip.order_no)
                 row = self._add(uow.session, lane, printer, PICKUP_SLIP, slip.order_no, lambda: slip)
                 uow.session.flush()  # the job's id, for the journal row
                 uow.journal("pickup_slip.printed", {

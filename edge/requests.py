@@ -10,13 +10,12 @@ must not grow by a row a scan).
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
-from sqlmodel import Session
 
 from edge.clock import to_utc_text, utc_now
-from edge.sale_tables import RequestRow
 from pos.errors import Conflict
 
 
@@ -24,15 +23,18 @@ class Replayed(Exception):
     """The request id was carried out before: roll back and answer as the first time."""
 
 
-def claim_request(session: Session, request_id: str, kind: str, ref: str) -> None:
-    """Record `request_id` for `kind` on `ref`; Replayed when it is a repeat, Conflict when it
-    was used for something else."""
-    seen = session.get(RequestRow, request_id)
+def claim_request(db: sqlite3.Connection, request_id: str, kind: str, ref: str) -> None:
+    """Record `request_id` for `kind` on `ref` (in the unit of work's transaction); Replayed
+    when it is a repeat, Conflict when it was used for something else."""
+    seen = db.execute("SELECT kind, ref FROM request WHERE request_id = ?", (request_id,)).fetchone()
     if seen is None:
-        session.add(RequestRow(request_id=request_id, kind=kind, ref=ref, created_at=utc_now()))
+        db.execute(
+            "INSERT INTO request (request_id, kind, ref, created_at) VALUES (?, ?, ?, ?)",
+            (request_id, kind, ref, to_utc_text(utc_now())),
+        )
         return
-    if (seen.kind, seen.ref) != (kind, ref):
-        raise Conflict(f"request id {request_id} was already used for {seen.kind} of {seen.ref}")
+    if (seen[0], seen[1]) != (kind, ref):
+        raise Conflict(f"request id {request_id} was already used for {seen[0]} of {seen[1]}")
     raise Replayed(request_id)
 
 

@@ -66,7 +66,7 @@ def issue(ledger: Ledger, code: str, kind: TenderKind, amount: int, *, manager_i
     _check_amount(amount, "balance")
     try:
         with ledger.unit_of_work() as uow:
-            claim_request(uow.session, request_id, "stored_value.issue", code)
+            claim_request(uow.db, request_id, "stored_value.issue", code)
             if uow.session.get(StoredValueRow, code) is not None:
                 raise Conflict(f"a voucher or gift card with code {code} already exists")
             row = StoredValueRow(code=code, kind=kind.value, balance=amount, updated_at=utc_now())
@@ -83,7 +83,7 @@ def top_up(ledger: Ledger, code: str, amount: int, *, manager_id: str, request_i
     _check_amount(amount, "top-up")
     try:
         with ledger.unit_of_work() as uow:
-            claim_request(uow.session, request_id, "stored_value.top_up", code)
+            claim_request(uow.db, request_id, "stored_value.top_up", code)
             row = _card(uow.session, code)
             if row.kind != TenderKind.GIFT_CARD.value:
                 raise InvalidInput(f"{code} is a {row.kind}: only gift cards can be topped up")

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection
 
 from edge.bootstrap import Node
 from edge.clock import to_utc_text, utc_now
@@ -267,13 +267,10 @@ class StoreSyncHandle:
 
     def __init__(self, sync: StoreSync, ledger: Ledger) -> None:
         self.sync, self._ledger = sync, ledger
-        event.listen(ledger.writer, "commit", self._on_commit)
-
-    def _on_commit(self, _conn: Connection) -> None:
-        self.sync.wake()
+        ledger.on_commit(self.sync.wake)
 
     def stop(self) -> None:
-        event.remove(self._ledger.writer, "commit", self._on_commit)
+        self._ledger.remove_on_commit(self.sync.wake)
         self.sync.stop()
 
 

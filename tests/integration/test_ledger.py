@@ -65,6 +65,40 @@ def test_the_unit_of_work_rolls_back_unless_committed(node: Node) -> None:
     assert node.ledger.last_seq() == entry.seq == before + 1
 
 
+def _member_ids(node: Node) -> list[str]:
+    with node.ledger.reader.connect() as conn:
+        return [row[0] for row in conn.exec_driver_sql("SELECT id FROM member ORDER BY id")]
+
+
+def test_plain_sql_and_the_orm_in_one_unit_of_work_commit_or_roll_back_together(node: Node) -> None:
+    from edge.clock import utc_now
+    from edge.customer_tables import MemberRow
+
+    commits: list[int] = []
+    node.ledger.on_commit(lambda: commits.append(node.ledger.last_seq()))
+    before = node.ledger.last_seq()
+    with pytest.raises(RuntimeError), node.ledger.unit_of_work() as uow:
+        uow.journal("test.fact", {"n": 1})
+        uow.session.add(MemberRow(id="M1", tier="gold", updated_at=utc_now()))
+        uow.session.flush()
+        raise RuntimeError("boom")
+    assert (node.ledger.last_seq(), _member_ids(node), commits) == (before, [], [])
+
+    with node.ledger.unit_of_work() as uow:
+        uow.session.add(MemberRow(id="M2", tier="gold", updated_at=utc_now()))
+        entry = uow.journal("test.fact", {"n": 2})  # plain SQL after the ORM's pending row
+        uow.commit()
+    assert (node.ledger.last_seq(), _member_ids(node), commits) == (entry.seq, ["M2"], [entry.seq])
+
+    with node.ledger.unit_of_work() as uow:  # a session asked for but never used
+        assert uow.session is uow.session
+        entry = uow.journal("test.fact", {"n": 3})
+        uow.commit()
+    with node.ledger.unit_of_work() as uow:  # the next one begins: nothing was left open
+        assert uow.db.execute("SELECT COUNT(*) FROM journal WHERE seq = ?", (entry.seq,)).fetchone() == (1,)
+    assert commits == [entry.seq - 1, entry.seq]
+
+
 def _append(node: Node, count: int) -> None:
     for n in range(count):
         with node.ledger.unit_of_work() as uow:
