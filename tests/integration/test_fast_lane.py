@@ -142,3 +142,27 @@ def test_a_fast_lane_request_is_counted_under_its_route(apps: Callable[[bool], T
     client = apps(True)
     client.post(f"/api/v1/sales/{_ids(1)}/items", json={"code": COLA}, headers={"authorization": "Bearer nonsense"})
     assert 'route="/api/v1/sales/{sale_id}/items",status="401"' in client.get("/metrics").text
+
+
+def test_a_fault_no_handler_knows_is_a_plain_500_counted_once(apps: Callable[[bool], TestClient]) -> None:
+    answers = []
+    for fast_lane in (True, False):
+        app = apps(fast_lane).app
+        node = app.state.node  # type: ignore[attr-defined]
+        token = node.operators.login("101", "1357", 1).token
+        node.shifts.open(_ids(2), 1, "101", 0)
+        node.checkout.open_sale(_ids(1), 1, "101")
+
+        def broken(*_args: Any, **_kwargs: Any) -> Any:
+            raise RuntimeError("the disk went away")
+
+        node.checkout.add_item = broken
+        with TestClient(app, raise_server_exceptions=False) as client:
+            response = client.post(f"/api/v1/sales/{_ids(1)}/items", json={"code": COLA},
+                                   headers={"authorization": f"Bearer {token}"})
+            metrics = client.get("/metrics").text
+        answers.append((response.status_code, response.headers["content-type"], response.text))
+        counted = [line for line in metrics.splitlines() if line.startswith("storenode_http_requests_total{")
+                   and 'status="500"' in line]
+        assert counted == [counted[0]] and counted[0].endswith(" 1.0"), counted
+    assert answers[0] == answers[1] == (500, "text/plain; charset=utf-8", "Internal Server Error")
