@@ -15,8 +15,9 @@ flash wears seven times slower. Carts saved as JSON text before this still read.
 
 from __future__ import annotations
 
+import threading
 import zlib
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import orjson
@@ -24,17 +25,26 @@ import orjson
 from edge import fastjson
 from pos.sale import Sale, SaleState
 
-# Open and suspended carts kept rendered, one version each: more than a store's lanes; a
-# completed or cancelled cart is rendered without being kept (and leaves). At most about
-# 128 x 100 KB for carts of 150 lines.
-_RENDERED_MAX = 128
-_rendered: dict[str, tuple[Sale, int, fastjson.Rendered]] = {}
+# Open and suspended carts kept rendered, one version each: more than a store's lanes (the
+# cart rendered longest ago goes first); a completed or cancelled cart is rendered without
+# being kept (and leaves). A cart's lines and line discounts are immutable and, from one scan
+# to the next, mostly the same objects: each is rendered once and its bytes go as they are
+# into the cart's next view; a part the cart no longer has is let go with that view.
+_RENDERED_MAX = 256
 _KEPT_STATES = frozenset({SaleState.OPEN, SaleState.SUSPENDED})
-# A cart's lines and line discounts are immutable and, from one scan to the next, mostly the
-# same objects: each is rendered once and written as it is into every later view. Bounded:
-# 20,000 parts (~10 MB with the objects they keep alive) hold 50 lanes' carts of 200 lines.
-_PARTS_MAX = 20_000
-_parts: dict[int, tuple[object, orjson.Fragment]] = {}
+_Parts = dict[int, tuple[object, orjson.Fragment]]  # id(part): (the part, its JSON)
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    sale: Sale
+    version: int
+    rendered: fastjson.Rendered
+    parts: _Parts
+
+
+_rendered: dict[str, _Kept] = {}
+_keeping = threading.Lock()
 
 
 def sale_view(sale: Sale) -> dict[str, Any]:
@@ -64,30 +74,28 @@ def cart_from_saved(body: str | bytes) -> Sale:
 def sale_json(sale: Sale) -> fastjson.Rendered:
     """`sale_view(sale)` rendered, once per version of this very object (every change bumps the
     version; a different object with the same version, as after a command that failed, is
-    rendered afresh)."""
+    rendered afresh, from the parts it shares with the cart's last view)."""
     kept = _rendered.get(sale.sale_id)
-    if kept is not None and kept[0] is sale and kept[1] == sale.version:
-        return kept[2]
+    if kept is not None and kept.sale is sale and kept.version == sale.version:
+        return kept.rendered
+    before: _Parts = {} if kept is None else kept.parts
+    parts: _Parts = {}
+
+    def part(value: object) -> orjson.Fragment:
+        found = before.get(id(value))
+        if found is None or found[0] is not value:
+            found = (value, orjson.Fragment(bytes(memoryview(fastjson.dumps(value)))))  # a copy: orjson's buffer holds ~8 KB
+        parts[id(value)] = found
+        return found[1]
+
     view = sale_view(sale)
-    view["lines"] = [_part(line) for line in view["lines"]]
-    view["discounts"] = {line_id: _part(discount) for line_id, discount in view["discounts"].items()}
+    view["lines"] = [part(line) for line in view["lines"]]
+    view["discounts"] = {line_id: part(discount) for line_id, discount in view["discounts"].items()}
     rendered = fastjson.Rendered(fastjson.dumps(view))
-    if sale.state not in _KEPT_STATES:
+    with _keeping:
         _rendered.pop(sale.sale_id, None)
-        return rendered
-    if len(_rendered) >= _RENDERED_MAX:
-        _rendered.clear()
-    _rendered[sale.sale_id] = (sale, sale.version, rendered)
+        if sale.state in _KEPT_STATES:
+            if len(_rendered) >= _RENDERED_MAX:
+                del _rendered[next(iter(_rendered))]
+            _rendered[sale.sale_id] = _Kept(sale, sale.version, rendered, parts)
     return rendered
-
-
-def _part(value: object) -> orjson.Fragment:
-    """An immutable part of a cart, rendered (once while this very object lives)."""
-    kept = _parts.get(id(value))
-    if kept is not None and kept[0] is value:
-        return kept[1]
-    part = orjson.Fragment(bytes(memoryview(fastjson.dumps(value))))  # a copy: orjson's own buffer holds ~8 KB
-    if len(_parts) >= _PARTS_MAX:
-        _parts.clear()
-    _parts[id(value)] = (value, part)
-    return part

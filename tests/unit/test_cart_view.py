@@ -86,3 +86,28 @@ def test_a_cart_that_is_over_is_rendered_but_not_kept() -> None:
     sale.cancel(at=T0, manager_id="M1")
     assert fastjson.loads(sale_json(sale).json)["state"] == "cancelled"
     assert sale.sale_id not in cart_view._rendered
+
+
+def test_a_line_is_rendered_once_while_its_cart_keeps_it() -> None:
+    from edge import cart_view
+
+    sale = _discounted_sale()
+    sale_json(sale)
+    milk = sale.lines[0]
+    first = cart_view._rendered[sale.sale_id].parts[id(milk)][1]
+    sale.add_item(item("BREAD", 450), 1, at=T0)
+    sale_json(sale.copy())  # the next command's cart: another object, the same lines
+    assert cart_view._rendered[sale.sale_id].parts[id(milk)][1] is first
+    sale.void_line(milk.line_id, at=T0, manager_id="M1")  # the voided line is a new object: the old one goes
+    sale_json(sale)
+    kept = cart_view._rendered[sale.sale_id].parts
+    assert all(part is not milk for part, _ in kept.values()) and len(kept) == len(sale.lines) + len(sale.discounts)
+
+
+def test_the_cart_rendered_longest_ago_is_let_go_first() -> None:
+    from edge import cart_view
+
+    for n in range(cart_view._RENDERED_MAX + 1):
+        cart = Sale.open(sale_id=f"LRU{n}", store_id="ST1", lane_id="3", cashier_id="C7", currency="CNY", pricing=PRICING, at=T0)
+        sale_json(cart)
+    assert list(cart_view._rendered) == [f"LRU{n}" for n in range(1, cart_view._RENDERED_MAX + 1)]
