@@ -22,6 +22,7 @@ from pos.money import (
     div_round_half_up,
     round_to_step_half_up,
 )
+from pos.recent import Recent
 
 
 class TaxRounding(enum.StrEnum):
@@ -137,14 +138,16 @@ class DiscountParts:
     """Makes each distinct PromotionShare and LineDiscount once and gives the same object out
     again: from one scan to the next most lines keep their discount, and an object that is
     the same one lets whatever is remembered by identity (a cart's totals, its JSON) stay
-    valid. Bounded: past `size` distinct values of a kind it starts over."""
+    valid. Bounded: past `size` values of a kind it forgets the least recently used, one at
+    a time (`pos.recent`). A discount is keyed by its shares' ids; it holds those shares, so
+    no id in a key it remembers can be reused by another object."""
 
     def __init__(self, size: int = 20_000) -> None:
-        self._size = size
-        self._shares: dict[tuple[str, int, str, str], PromotionShare] = {}
-        self._discounts: dict[int | tuple[int, ...], LineDiscount] = {}
-        # the engine gives its unchanged answers out again: their shares, by identity
-        self._entries: dict[int, tuple[AppliedPromotion, list[tuple[int, PromotionShare]]]] = {}
+        self._shares: Recent[tuple[str, int, str, str], PromotionShare] = Recent(size)
+        self._discounts: Recent[int | tuple[int, ...], LineDiscount] = Recent(size)
+        # the engine gives its unchanged answers out again: their shares, by identity (the
+        # answer is held beside them, so that its id cannot be reused)
+        self._entries: Recent[int, tuple[AppliedPromotion, list[tuple[int, PromotionShare]]]] = Recent(size)
 
     def entries(self, promotion: AppliedPromotion) -> list[tuple[int, PromotionShare]]:
         """(line id, share) for each line the promotion discounts."""
@@ -157,18 +160,14 @@ class DiscountParts:
                 raise InvalidInput(f"promotion {promotion.promotion_id}: line {raw_id!r} is unknown")
             if amount:
                 made.append((int(raw_id), self.share(promotion.promotion_id, amount, promotion.name_en, promotion.name_zh)))
-        if len(self._entries) >= self._size:
-            self._entries = {}
-        self._entries[id(promotion)] = (promotion, made)
+        self._entries.put(id(promotion), (promotion, made))
         return made
 
     def share(self, promotion_id: str, amount: int, name_en: str, name_zh: str) -> PromotionShare:
         key = (promotion_id, amount, name_en, name_zh)
         found = self._shares.get(key)
         if found is None:
-            if len(self._shares) >= self._size:
-                self._shares, self._discounts = {}, {}  # discounts are keyed by these shares
-            found = self._shares[key] = PromotionShare(promotion_id, amount, name_en, name_zh)
+            found = self._shares.put(key, PromotionShare(promotion_id, amount, name_en, name_zh))
         return found
 
     def discount(self, parts: list[PromotionShare]) -> LineDiscount:
@@ -177,9 +176,7 @@ class DiscountParts:
         key = id(parts[0]) if len(parts) == 1 else tuple(map(id, parts))
         found = self._discounts.get(key)
         if found is None:
-            if len(self._discounts) >= self._size:
-                self._discounts = {}
-            found = self._discounts[key] = LineDiscount(sum(p.amount for p in parts), tuple(parts))
+            found = self._discounts.put(key, LineDiscount(sum(p.amount for p in parts), tuple(parts)))
         return found
 
 
@@ -255,14 +252,13 @@ T = TypeVar("T")
 class Interned:
     """Equal immutable values made once and given out again, by their fields (a cart's lines
     mostly come out of a scan as they went in; a frozen dataclass costs more to make than
-    to look up). Bounded: past `size` values it starts over."""
+    to look up). Bounded: past `size` values it forgets the least recently used (`pos.recent`)."""
 
     def __init__(self, size: int = 4_000) -> None:
-        self._size = size
-        self._made: dict[tuple[Any, ...], Any] = {}
+        self._made: Recent[tuple[Any, ...], Any] = Recent(size)
         # a line's tax under per-line rounding, by the (interned) taxable line itself: the
         # line is held beside it, so that its id cannot be reused
-        self._taxed: dict[int, tuple[TaxableLine, int, bool, LineTax]] = {}
+        self._taxed: Recent[int, tuple[TaxableLine, int, bool, LineTax]] = Recent(size)
 
     def taxable(self, line_id: int, tax_class: str, amount: int, discount: int) -> TaxableLine:
         return self._get(TaxableLine, (line_id, tax_class, amount, discount))
@@ -290,18 +286,14 @@ class Interned:
         made = self.line_tax(
             line.line_id, line.tax_class, rate_bp, line.amount, line.discount, net, tax, gross
         )
-        if len(self._taxed) >= self._size:
-            self._taxed = {}
-        self._taxed[id(line)] = (line, rate_bp, prices_include_tax, made)
+        self._taxed.put(id(line), (line, rate_bp, prices_include_tax, made))
         return made
 
     def _get(self, kind: type[T], fields: tuple[Any, ...]) -> T:
         key = (kind, *fields)
         found = self._made.get(key)
         if found is None:
-            if len(self._made) >= self._size:
-                self._made = {}
-            found = self._made[key] = kind(*fields)
+            found = self._made.put(key, kind(*fields))
         made: T = found
         return made
 
