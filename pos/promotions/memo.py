@@ -2,10 +2,11 @@
 
 Re-pricing a basket after a scan asks mostly the questions the previous pricing asked (the
 same threshold allocation, the same discount on the same line, the same near miss); a memo
-keyed by exactly what an answer depends on gives those back without the work. Two
-generations instead of one dict cleared when full: a full memo starts a new generation and
-keeps the last one readable, so no pricing finds it empty (no p99 cliff). Reads and writes
-are single dict operations, safe with lanes pricing in threads.
+keyed by exactly what an answer depends on gives those back without the work. Past its size
+it forgets the least recently used answer, one at a time (`pos.recent`): no pricing finds it
+empty, and none pays for freeing a whole generation of answers at once (a dict cleared when
+full, or two generations, freed thousands of objects inside whichever scan filled it). Safe
+with lanes pricing in threads.
 """
 
 from __future__ import annotations
@@ -16,30 +17,23 @@ from typing import Generic, TypeVar
 
 from pos.promotions.basket import AppliedDiscount, NearMiss
 from pos.promotions.search import Choice
+from pos.recent import Recent
 
 Answer = TypeVar("Answer")
 
 
 class Memo(Generic[Answer]):
-    """Answers by key, at most about `2 * size` of them."""
+    """Answers by key, at most `2 * size` of them (the two generations it once kept)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._new: dict[Hashable, Answer] = {}
-        self._old: dict[Hashable, Answer] = {}
+        self._answers: Recent[Hashable, Answer] = Recent(2 * size)
 
     def get(self, key: Hashable) -> Answer | None:
-        found = self._new.get(key)
-        if found is None:
-            found = self._old.get(key)
-            if found is not None:
-                self.put(key, found)
-        return found
+        return self._answers.get(key)
 
     def put(self, key: Hashable, answer: Answer) -> None:
-        if len(self._new) >= self.size:
-            self._old, self._new = self._new, {}
-        self._new[key] = answer
+        self._answers.put(key, answer)
 
 
 @dataclass(frozen=True, slots=True)
