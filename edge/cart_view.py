@@ -71,10 +71,12 @@ def cart_from_saved(body: str | bytes) -> Sale:
     return Sale.from_dict(fastjson.loads(body))
 
 
-def sale_json(sale: Sale) -> fastjson.Rendered:
+def sale_json(sale: Sale, *, keep: bool = True) -> fastjson.Rendered:
     """`sale_view(sale)` rendered, once per version of this very object (every change bumps the
     version; a different object with the same version, as after a command that failed, is
-    rendered afresh, from the parts it shares with the cart's last view)."""
+    rendered afresh, from the parts it shares with the cart's last view). A cart only read
+    (`keep=False`: parsed from the ledger for a look) leaves the kept view as it is: the
+    next scan's cart shares its lines with that one, not with the copy read."""
     kept = _rendered.get(sale.sale_id)
     if kept is not None and kept.sale is sale and kept.version == sale.version:
         return kept.rendered
@@ -92,6 +94,8 @@ def sale_json(sale: Sale) -> fastjson.Rendered:
     view["lines"] = [part(line) for line in view["lines"]]
     view["discounts"] = {line_id: part(discount) for line_id, discount in view["discounts"].items()}
     rendered = fastjson.Rendered(fastjson.dumps(view))
+    if not keep:
+        return rendered
     with _keeping:
         _rendered.pop(sale.sale_id, None)
         if sale.state in _KEPT_STATES:

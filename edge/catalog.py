@@ -204,15 +204,12 @@ def _item(row: Sequence[Any]) -> CatalogItem:
     )
 
 
-def _first(conn: Connection | sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> Sequence[Any] | None:
-    """One row of a look-up, on a SQLAlchemy connection or on a unit of work's sqlite3 one."""
-    if isinstance(conn, sqlite3.Connection):
-        found: Sequence[Any] | None = conn.execute(sql, params).fetchone()
-        return found
-    return conn.exec_driver_sql(sql, params).first()
+def _first(db: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> Sequence[Any] | None:
+    found: Sequence[Any] | None = db.execute(sql, params).fetchone()
+    return found
 
 
-def lookup_plu(conn: Connection | sqlite3.Connection, printed: str) -> CatalogItem:
+def lookup_plu(conn: sqlite3.Connection, printed: str) -> CatalogItem:
     """The item an in-store label's item code names: the PLU as printed, or without leading zeros."""
     for candidate in dict.fromkeys((printed, printed.lstrip("0"))):
         row = _first(
@@ -225,8 +222,9 @@ def lookup_plu(conn: Connection | sqlite3.Connection, printed: str) -> CatalogIt
     raise NotFound(f"no item has PLU {printed} (from an in-store label)")
 
 
-def lookup_code(conn: Connection | sqlite3.Connection, raw: str) -> CatalogItem:
-    """The item a scanned barcode or typed PLU belongs to; NotFound / InvalidInput otherwise."""
+def lookup_code(conn: sqlite3.Connection, raw: str) -> CatalogItem:
+    """The item a scanned barcode or typed PLU belongs to; NotFound / InvalidInput otherwise
+    (on a plain sqlite3 connection: a unit of work's `db`, or `edge.ledger.driver(conn)`)."""
     key = lookup_key(raw)
     row = _first(conn, f"SELECT {_ITEM_COLUMNS} FROM item_code c JOIN item i ON i.sku = c.sku WHERE c.code = ?", (key,))
     if row is None:
@@ -234,7 +232,7 @@ def lookup_code(conn: Connection | sqlite3.Connection, raw: str) -> CatalogItem:
     return _item(tuple(row))
 
 
-def get_item(conn: Connection | sqlite3.Connection, sku: str) -> CatalogItem:
+def get_item(conn: sqlite3.Connection, sku: str) -> CatalogItem:
     row = _first(conn, f"SELECT {_ITEM_COLUMNS} FROM item i WHERE i.sku = ?", (sku,))
     if row is None:
         raise NotFound(f"no item has sku {sku}")

@@ -25,7 +25,7 @@ from edge.checkout import Checkout
 from edge.completion import Completed
 from edge.events import EventHub
 from edge.lane_config import BoundLane, LaneConfig, config_file, resolve_lanes
-from edge.ledger import Ledger
+from edge.ledger import Ledger, driver
 from edge.print_queue import PrintQueue
 from edge.refunds import ReturnResult
 from edge.sale_tables import OpenSaleRow
@@ -347,7 +347,7 @@ class Lanes:
             return None  # no scale: checkout says "put it on the scale"; a label carries its weight
         with self._ledger.read() as session:
             try:
-                item = catalog.lookup_code(session.connection(), code)
+                item = catalog.lookup_code(driver(session.connection()), code)
             except PosError:
                 return None  # add_item reports the unknown code
         return devices.scale.weigh_for_sale() if item.unit == "kg" else None

@@ -7,8 +7,10 @@ that never wait for the writer (WAL).
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +30,7 @@ from edge import journal
 from edge.errors import LedgerCorrupt, LedgerForeign, LedgerMissing
 
 MIGRATIONS = "edge:migrations"
+log = logging.getLogger("storenode.ledger")
 
 
 def _configure(dbapi_connection: sqlite3.Connection, busy_timeout_ms: int, cache_kib: int) -> None:
@@ -119,6 +122,8 @@ class Ledger:
         # transaction is made only for a unit of work that asks for one.
         self._turn_db: sqlite3.Connection | None = None
         self._turn_engine: Engine | None = None
+        self._turn_owner: int | None = None  # the thread whose unit of work has the turn
+        self._deadlines = threading.local()  # per thread: when a queued request stops waiting
         self._commit_listeners: list[Callable[[], None]] = []
         event.listen(self.writer, "commit", self._writer_committed)
 
@@ -175,8 +180,31 @@ class Ledger:
             )
             with engine.connect():
                 pass  # SQLAlchemy's first connect reads the dialect and rolls back: not inside a unit of work
+            # Should SQLAlchemy ever give the connection up (an error it deems fatal), the next
+            # unit of work opens a new one instead of finding this one closed.
+            event.listen(engine, "invalidate", lambda *_: self._forget_turn_connection(db))
             self._turn_db, self._turn_engine = db, engine
         return self._turn_db
+
+    def _forget_turn_connection(self, db: sqlite3.Connection) -> None:
+        if self._turn_db is db:
+            self._turn_db = self._turn_engine = None
+
+    @contextmanager
+    def deadline(self, at: float) -> Iterator[None]:
+        """Units of work this thread begins inside wait for their turn until `at` (monotonic
+        seconds) at most: a request queued for the lane's writer thread keeps the patience it
+        had when it came, instead of starting a new busy timeout when its turn comes."""
+        self._deadlines.at = at
+        try:
+            yield
+        finally:
+            self._deadlines.at = None
+
+    def patience(self) -> float:
+        """Seconds a unit of work beginning now may wait for the ledger."""
+        at: float | None = getattr(self._deadlines, "at", None)
+        return self.busy_timeout_s if at is None else min(self.busy_timeout_s, at - time.monotonic())
 
     def turn_session(self) -> Session:
         """An ORM session on the units of work's connection, in the transaction already begun there."""
@@ -196,7 +224,10 @@ class Ledger:
 
     def committed(self) -> None:
         for listener in list(self._commit_listeners):
-            listener()
+            try:
+                listener()
+            except Exception:  # the transaction is durable: a listener's failure must not make it look failed
+                log.exception("commit listener %r failed", listener)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -235,8 +266,9 @@ def driver(conn: Connection) -> sqlite3.Connection:
 
 
 class UnitOfWork:
-    """One write transaction: rolls back unless `commit()` is called. Plain SQL goes through
-    `db`; `session` (an ORM session in the same transaction) is made on first use."""
+    """One write transaction: rolls back unless `commit()` is called, and ends there. Plain SQL
+    goes through `db`; `session` (an ORM session in the same transaction) is made on first use.
+    Not inside another on the same thread (they would share one connection)."""
 
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
@@ -245,10 +277,15 @@ class UnitOfWork:
         self._session: Session | None = None
 
     def __enter__(self) -> UnitOfWork:
+        ledger = self._ledger
+        if ledger._turn_owner == threading.get_ident():
+            raise RuntimeError("a unit of work was begun inside another on the same thread: finish the first one")
         # Each waiter gets the same patience SQLite would give it, not a turn behind all the
         # others: a writer outside this process (an import) must not stall requests end to end.
-        if not self._ledger.write_turn.acquire(timeout=self._ledger.busy_timeout_s):
+        patience = ledger.patience()
+        if patience <= 0 or not ledger.write_turn.acquire(timeout=patience):
             raise _locked()
+        ledger._turn_owner = threading.get_ident()
         self._committed = False
         self._db = None
         self._session = None
@@ -260,21 +297,38 @@ class UnitOfWork:
         """This transaction's sqlite3 connection, for plain SQL where a statement runs on every
         sale or scan: SQLAlchemy's bookkeeping costs more than a small statement does."""
         if self._db is None:
-            db = self._ledger.turn_connection()
-            try:
-                db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as err:
-                if "locked" in str(err) or "busy" in str(err):
-                    raise _locked() from err
-                raise
-            self._db = db
+            self._begin()
+        assert self._db is not None
         return self._db
+
+    def _begin(self) -> None:
+        if self._committed:
+            raise RuntimeError("this unit of work has committed: begin another")
+        db = self._ledger.turn_connection()
+        if db.in_transaction:  # left open by a unit whose clean-up failed: nothing of it was committed
+            log.warning("the ledger's unit-of-work connection was left in a transaction: rolled back")
+            db.rollback()
+        patience = self._ledger.patience()
+        shorter = patience < self._ledger.busy_timeout_s - 0.05  # a queued request: less time left
+        try:
+            if shorter:
+                db.execute(f"PRAGMA busy_timeout={max(1, int(patience * 1000))}")
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:
+            if err.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise _locked() from err
+            raise
+        finally:
+            if shorter:
+                db.execute(f"PRAGMA busy_timeout={self._ledger._busy_timeout_ms}")
+        self._db = db
 
     @property
     def session(self) -> Session:
         """An ORM session in this transaction."""
         if self._session is None:
-            self.db  # noqa: B018 -- begins the transaction the session joins
+            if self._db is None:
+                self._begin()  # the transaction the session joins
             self._session = self._ledger.turn_session()
         return self._session
 
@@ -292,6 +346,10 @@ class UnitOfWork:
         self._committed = True
         if self._db is not None:
             self._ledger.committed()
+        self._db = None  # ended: `db` and `session` refuse from here on
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
     def __exit__(
         self,
@@ -299,15 +357,22 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        session, db = self._session, self._db
+        self._session = self._db = None
+        self._committed = True  # whatever happened, this unit is over
         try:
-            if self._session is not None:
-                if not self._committed:
-                    self._session.rollback()
-                self._session.close()
-            if self._db is not None and self._db.in_transaction:
-                self._db.rollback()
+            if session is not None:
+                try:
+                    session.rollback()
+                finally:
+                    session.close()
         finally:
-            self._ledger.write_turn.release()
+            try:
+                if db is not None and db.in_transaction:
+                    db.rollback()
+            finally:
+                self._ledger._turn_owner = None
+                self._ledger.write_turn.release()
 
 
 def _locked() -> OperationalError:

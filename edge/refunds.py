@@ -102,7 +102,7 @@ class Returns:
                     raise Conflict(f"return id {return_id} was already used for a different return")
                 return replay
             conn, now = uow.session.connection(), utc_now()
-            item = catalog.item_record(catalog.get_item(conn, sku))
+            item = catalog.item_record(catalog.get_item(uow.db, sku))
             refund = return_without_receipt(
                 return_id=return_id, item=item, quantity=quantity, policy=self._policy,
                 history=self._history(conn, sku, now), pricing=store_pricing(self._settings),

@@ -31,6 +31,8 @@ class NodeApp(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
+        if self.root_path:  # as FastAPI's own __call__ does
+            scope["root_path"] = self.root_path
         if self.front is None:
             await super().__call__(scope, receive, send)
         else:

@@ -29,6 +29,7 @@ import asyncio
 import dataclasses
 import inspect
 import re
+import time
 import typing
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -187,10 +188,14 @@ class FastLane:
             if handler is None:
                 await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
                 raise
-            if inspect.iscoroutinefunction(handler):
-                response = await handler(Request(scope), err)
-            else:  # as Starlette runs a plain function handler
-                response = await run_in_threadpool(handler, Request(scope), err)
+            try:
+                if inspect.iscoroutinefunction(handler):
+                    response = await handler(Request(scope), err)
+                else:  # as Starlette runs a plain function handler
+                    response = await run_in_threadpool(handler, Request(scope), err)
+            except Exception:  # a handler that hands the error back (edge.api.errors' busy one can)
+                await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
+                raise
             await response(scope, receive, send)
             return
         await send({"type": "http.response.start", "status": status, "headers": [
@@ -211,8 +216,14 @@ class FastLane:
                 raise _Fallback from None
         path = {name: _CONVERT[name](segments[name]) for name, kind in route.params if kind == "path"}
         state = scope.setdefault("state", {})
+        ledger = self.node.ledger
+        patience_until = time.monotonic() + ledger.busy_timeout_s  # counted from now, not from its turn on the thread
 
         def call() -> tuple[int, bytes]:
+            with ledger.deadline(patience_until):
+                return route.status_code, fastjson.dumps(route.endpoint(**arguments()))
+
+        def arguments() -> dict[str, Any]:
             operator, token_lane = self.node.operators.authenticate(token)
             state["operator_id"], state["lane"] = operator.id, token_lane
             kwargs: dict[str, Any] = {}
@@ -229,7 +240,7 @@ class FastLane:
                     if kind == "sale_operator":
                         check_sale_lane(self.node, Request(scope), operator, path["sale_id"])
                     kwargs[name] = operator
-            return route.status_code, fastjson.dumps(route.endpoint(**kwargs))
+            return kwargs
 
         return call
 

@@ -11,6 +11,7 @@ import pytest
 from edge import catalog, journal
 from edge.bootstrap import Node
 from edge.catalog import CatalogFileError, import_catalog
+from edge.ledger import driver
 from pos.catalog import gtin13_with_check_digit
 from pos.errors import NotFound
 from tests.support.store import item_row, write_catalog
@@ -22,7 +23,7 @@ C = gtin13_with_check_digit("690000000003")
 
 def _item(node: Node, sku: str) -> catalog.CatalogItem:
     with node.ledger.reader.connect() as conn:
-        return catalog.get_item(conn, sku)
+        return catalog.get_item(driver(conn), sku)
 
 
 def _count(node: Node, table: str) -> int:
@@ -43,8 +44,8 @@ def test_good_rows_are_imported_and_reimport_updates_in_place(node: Node, tmp_pa
     assert (item.price, item.name_zh, item.codes) == (250, "新名字", ("0" + C,))
     with node.ledger.reader.connect() as conn:
         with pytest.raises(NotFound):
-            catalog.lookup_code(conn, A)  # the old barcode was replaced
-        assert catalog.lookup_code(conn, C).sku == "S1"
+            catalog.lookup_code(driver(conn), A)  # the old barcode was replaced
+        assert catalog.lookup_code(driver(conn), C).sku == "S1"
     assert _count(node, "item") == 2
 
 
@@ -77,9 +78,9 @@ def test_a_barcode_owned_by_another_item_in_the_ledger_refuses_the_whole_row(nod
     assert [e.reason for e in report.errors] == [f"barcode 0{A} already belongs to item S1"]
     with node.ledger.reader.connect() as conn:
         with pytest.raises(NotFound):
-            catalog.get_item(conn, "S9")  # no half row: neither the item nor its other barcode
+            catalog.get_item(driver(conn), "S9")  # no half row: neither the item nor its other barcode
         with pytest.raises(NotFound):
-            catalog.lookup_code(conn, B)
+            catalog.lookup_code(driver(conn), B)
 
 
 def test_malformed_csv_lines_are_reported(node: Node, tmp_path: Path) -> None:

@@ -144,7 +144,19 @@ def test_a_fast_lane_request_is_counted_under_its_route(apps: Callable[[bool], T
     assert 'route="/api/v1/sales/{sale_id}/items",status="401"' in client.get("/metrics").text
 
 
-def test_a_fault_no_handler_knows_is_a_plain_500_counted_once(apps: Callable[[bool], TestClient]) -> None:
+def _disk_error() -> Exception:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    return OperationalError("COMMIT", None, sqlite3.OperationalError("disk I/O error"))
+
+
+@pytest.mark.parametrize("fault", [lambda: RuntimeError("the disk went away"), _disk_error],
+                         ids=["no handler", "a handler that hands it back"])
+def test_a_fault_no_handler_answers_is_a_plain_500_counted_once(
+    apps: Callable[[bool], TestClient], fault: Callable[[], Exception]
+) -> None:
     answers = []
     for fast_lane in (True, False):
         app = apps(fast_lane).app
@@ -154,7 +166,7 @@ def test_a_fault_no_handler_knows_is_a_plain_500_counted_once(apps: Callable[[bo
         node.checkout.open_sale(_ids(1), 1, "101")
 
         def broken(*_args: Any, **_kwargs: Any) -> Any:
-            raise RuntimeError("the disk went away")
+            raise fault()
 
         node.checkout.add_item = broken
         with TestClient(app, raise_server_exceptions=False) as client:
@@ -166,3 +178,47 @@ def test_a_fault_no_handler_knows_is_a_plain_500_counted_once(apps: Callable[[bo
                    and 'status="500"' in line]
         assert counted == [counted[0]] and counted[0].endswith(" 1.0"), counted
     assert answers[0] == answers[1] == (500, "text/plain; charset=utf-8", "Internal Server Error")
+
+
+def test_lane_writes_queued_behind_a_foreign_lock_each_give_up_after_one_busy_timeout(tmp_path: Path) -> None:
+    """The lane's writes wait on one thread, in turn: each keeps the patience it had when it
+    came (the ledger's busy timeout), not one more busy timeout per request ahead of it."""
+    import sqlite3
+    import threading
+    import time
+
+    config = write_config(tmp_path / "store")
+    config.write_text(config.read_text().replace('path = "store.db"\n', 'path = "store.db"\nbusy_timeout_ms = 300\n'))
+    node = build_node(load_settings(config), init=True)
+    try:
+        node.operators.add("101", "Cashier 101", Role.CASHIER, "1357")
+        import_catalog(node.ledger, write_catalog(tmp_path / "c.csv", [item_row("COLA", COLA, price="300")]))
+        token = node.operators.login("101", "1357", 1).token
+        node.shifts.open(_ids(2), 1, "101", 0)
+        node.checkout.open_sale(_ids(1), 1, "101")
+        headers = {"authorization": f"Bearer {token}"}
+        with TestClient(create_app(node)) as client:
+            foreign = sqlite3.connect(node.ledger.path, isolation_level=None)
+            foreign.execute("BEGIN IMMEDIATE")  # an import by another process holds the write lock
+            answers: list[tuple[int, float]] = []
+
+            def scan() -> None:
+                started = time.monotonic()
+                response = client.post(f"/api/v1/sales/{_ids(1)}/items", json={"code": COLA}, headers=headers)
+                answers.append((response.status_code, time.monotonic() - started))
+
+            try:
+                threads = [threading.Thread(target=scan) for _ in range(6)]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join(10)
+            finally:
+                foreign.execute("ROLLBACK")
+                foreign.close()
+            assert [status for status, _ in answers] == [503] * 6
+            assert max(waited for _, waited in answers) < 1.2  # one after another they would take 1.8 s
+            done = client.post(f"/api/v1/sales/{_ids(1)}/items", json={"code": COLA}, headers=headers)
+            assert done.status_code == 200 and len(done.json()["lines"]) == 1
+    finally:
+        node.close()

@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 
 from edge import journal
 from edge.bootstrap import Node
+from edge.customer_tables import MemberRow
 from edge.errors import LedgerCorrupt, LedgerForeign, LedgerMissing
 from edge.ledger import Ledger
 
@@ -72,8 +73,6 @@ def _member_ids(node: Node) -> list[str]:
 
 def test_plain_sql_and_the_orm_in_one_unit_of_work_commit_or_roll_back_together(node: Node) -> None:
     from edge.clock import utc_now
-    from edge.customer_tables import MemberRow
-
     commits: list[int] = []
     node.ledger.on_commit(lambda: commits.append(node.ledger.last_seq()))
     before = node.ledger.last_seq()
@@ -273,3 +272,77 @@ def test_writers_queued_behind_a_foreign_write_lock_each_give_up_after_the_busy_
             uow.commit()
     finally:
         ledger.dispose()
+
+
+def test_a_unit_of_work_ends_at_commit_and_not_inside_another(node: Node) -> None:
+    with node.ledger.unit_of_work() as uow:
+        uow.journal("test.fact", {"n": 1})
+        with pytest.raises(RuntimeError, match="inside another"), node.ledger.unit_of_work():
+            pass
+        uow.commit()
+        with pytest.raises(RuntimeError, match="has committed"):
+            uow.journal("test.fact", {"n": 2})  # it would have been committed on its own
+        with pytest.raises(RuntimeError, match="has committed"):
+            uow.session.get(MemberRow, "M1")
+    with node.ledger.reader.connect() as conn:
+        last = conn.exec_driver_sql("SELECT payload FROM journal ORDER BY seq DESC LIMIT 1").scalar_one()
+    assert json.loads(last)["data"] == {"n": 1}
+
+
+def test_a_failing_clean_up_leaves_no_transaction_open(node: Node, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlmodel import Session
+
+    def broken(_session: Session) -> None:
+        raise RuntimeError("the session could not roll back")
+
+    before = node.ledger.last_seq()
+    monkeypatch.setattr(Session, "rollback", broken)
+    with pytest.raises(RuntimeError, match="could not roll back"), node.ledger.unit_of_work() as uow:
+        uow.journal("test.fact", {"n": 1})
+        uow.session.get(MemberRow, "M1")
+    monkeypatch.undo()
+    assert node.ledger.last_seq() == before  # rolled back all the same
+    with node.ledger.unit_of_work() as uow:  # and the next one begins
+        entry = uow.journal("test.fact", {"n": 2})
+        uow.commit()
+    assert entry.seq == before + 1
+
+
+def test_a_failing_commit_listener_does_not_make_the_commit_look_failed(node: Node) -> None:
+    def broken() -> None:
+        raise RuntimeError("listener down")
+
+    node.ledger.on_commit(broken)
+    with node.ledger.unit_of_work() as uow:
+        entry = uow.journal("test.fact", {"n": 1})
+        uow.commit()
+    node.ledger.remove_on_commit(broken)
+    assert node.ledger.last_seq() == entry.seq
+
+
+def test_a_deadline_shortens_the_wait_for_the_turn(node: Node) -> None:
+    import threading
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with node.ledger.unit_of_work():
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    try:
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="locked"), node.ledger.deadline(started + 0.2), node.ledger.unit_of_work():
+            pass
+        assert 0.15 < time.monotonic() - started < 1.0  # not the 5 s busy timeout
+        with pytest.raises(OperationalError, match="locked"), node.ledger.deadline(started - 1), node.ledger.unit_of_work():
+            pass  # a deadline already past: no wait at all
+    finally:
+        release.set()
+        holder.join(5)

@@ -104,10 +104,23 @@ def test_a_line_is_rendered_once_while_its_cart_keeps_it() -> None:
     assert all(part is not milk for part, _ in kept.values()) and len(kept) == len(sale.lines) + len(sale.discounts)
 
 
+def test_a_cart_only_read_leaves_the_kept_view_alone() -> None:
+    from edge import cart_view
+
+    sale = _discounted_sale()
+    kept = sale_json(sale)
+    read = sale_json(cart_from_saved(saved_cart(sale)), keep=False)  # a look at the saved cart
+    assert read.json == kept.json and cart_view._rendered[sale.sale_id].sale is sale
+    assert sale_json(sale) is kept
+
+
 def test_the_cart_rendered_longest_ago_is_let_go_first() -> None:
     from edge import cart_view
 
-    for n in range(cart_view._RENDERED_MAX + 1):
-        cart = Sale.open(sale_id=f"LRU{n}", store_id="ST1", lane_id="3", cashier_id="C7", currency="CNY", pricing=PRICING, at=T0)
-        sale_json(cart)
-    assert list(cart_view._rendered) == [f"LRU{n}" for n in range(1, cart_view._RENDERED_MAX + 1)]
+    try:
+        for n in range(cart_view._RENDERED_MAX + 1):
+            cart = Sale.open(sale_id=f"LRU{n}", store_id="ST1", lane_id="3", cashier_id="C7", currency="CNY", pricing=PRICING, at=T0)
+            sale_json(cart)
+        assert list(cart_view._rendered) == [f"LRU{n}" for n in range(1, cart_view._RENDERED_MAX + 1)]
+    finally:
+        cart_view._rendered.clear()

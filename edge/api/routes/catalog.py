@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from edge import catalog
 from edge.api.deps import CurrentOperator, NodeDep, ReadConn
+from edge.ledger import driver
 
 router = APIRouter(prefix="/catalog", tags=["catalog"])
 
@@ -39,12 +40,12 @@ class TaxClassPublic(BaseModel):
 
 @router.get("/lookup/{code}")
 def lookup(code: str, _operator: CurrentOperator, conn: ReadConn) -> ItemPublic:
-    return ItemPublic.of(catalog.lookup_code(conn, code))
+    return ItemPublic.of(catalog.lookup_code(driver(conn), code))
 
 
 @router.get("/items/{sku}")
 def get_item(sku: str, _operator: CurrentOperator, conn: ReadConn) -> ItemPublic:
-    return ItemPublic.of(catalog.get_item(conn, sku))
+    return ItemPublic.of(catalog.get_item(driver(conn), sku))
 
 
 @router.get("/search")

@@ -117,7 +117,7 @@ def suspended(_operator: CurrentOperator, node: NodeDep) -> list[dict[str, Any]]
 
 @router.get("/sales/{sale_id}")
 def get_sale(sale_id: SaleId, _operator: CurrentOperator, node: NodeDep) -> Rendered:
-    return sale_json(node.checkout.get(sale_id))
+    return sale_json(node.checkout.get(sale_id), keep=False)  # a look: the lane's cart keeps its view
 
 
 @router.get("/lanes/{lane}/sale")
