@@ -23,7 +23,7 @@ from edge.catalog import import_catalog
 from edge.settings import load_settings
 from pos.catalog import gtin13_with_check_digit
 from pos.operators import Role
-from tests.support.store import item_row, write_catalog, write_config
+from tests.support.store import behind_a_foreign_write_lock, item_row, write_catalog, write_config
 
 COLA = gtin13_with_check_digit("690000000001")
 CHIPS = gtin13_with_check_digit("690000000002")
@@ -183,8 +183,6 @@ def test_a_fault_no_handler_answers_is_a_plain_500_counted_once(
 def test_lane_writes_queued_behind_a_foreign_lock_each_give_up_after_one_busy_timeout(tmp_path: Path) -> None:
     """The lane's writes wait on one thread, in turn: each keeps the patience it had when it
     came (the ledger's busy timeout), not one more busy timeout per request ahead of it."""
-    import sqlite3
-    import threading
     import time
 
     config = write_config(tmp_path / "store")
@@ -198,8 +196,6 @@ def test_lane_writes_queued_behind_a_foreign_lock_each_give_up_after_one_busy_ti
         node.checkout.open_sale(_ids(1), 1, "101")
         headers = {"authorization": f"Bearer {token}"}
         with TestClient(create_app(node)) as client:
-            foreign = sqlite3.connect(node.ledger.path, isolation_level=None)
-            foreign.execute("BEGIN IMMEDIATE")  # an import by another process holds the write lock
             answers: list[tuple[int, float]] = []
 
             def scan() -> None:
@@ -207,15 +203,7 @@ def test_lane_writes_queued_behind_a_foreign_lock_each_give_up_after_one_busy_ti
                 response = client.post(f"/api/v1/sales/{_ids(1)}/items", json={"code": COLA}, headers=headers)
                 answers.append((response.status_code, time.monotonic() - started))
 
-            try:
-                threads = [threading.Thread(target=scan) for _ in range(6)]
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join(10)
-            finally:
-                foreign.execute("ROLLBACK")
-                foreign.close()
+            behind_a_foreign_write_lock(node.ledger.path, scan, at_once=6)
             assert [status for status, _ in answers] == [503] * 6
             assert max(waited for _, waited in answers) < 1.2  # one after another they would take 1.8 s
             done = client.post(f"/api/v1/sales/{_ids(1)}/items", json={"code": COLA}, headers=headers)

@@ -17,6 +17,7 @@ from edge.bootstrap import Node
 from edge.customer_tables import MemberRow
 from edge.errors import LedgerCorrupt, LedgerForeign, LedgerMissing
 from edge.ledger import Ledger
+from tests.support.store import behind_a_foreign_write_lock
 
 
 def test_pragmas_are_wal_and_full_sync(node: Node) -> None:
@@ -232,7 +233,6 @@ def test_writers_queued_behind_a_foreign_write_lock_each_give_up_after_the_busy_
     """Another process holding the write lock (an import, a backup): every waiting unit of work
     fails after about the busy timeout with "database is locked" (the API's 503), none waits
     for the ones ahead of it to time out first."""
-    import threading
     import time
 
     from sqlalchemy.exc import OperationalError
@@ -240,8 +240,6 @@ def test_writers_queued_behind_a_foreign_write_lock_each_give_up_after_the_busy_
     path = node.ledger.path
     node.close()
     ledger = Ledger.open(path, store_id="T001", busy_timeout_ms=300)
-    foreign = sqlite3.connect(path, isolation_level=None)
-    foreign.execute("BEGIN IMMEDIATE")
     waited: list[float] = []
     errors: list[str] = []
 
@@ -255,15 +253,7 @@ def test_writers_queued_behind_a_foreign_write_lock_each_give_up_after_the_busy_
             errors.append(str(err.orig))
         waited.append(time.monotonic() - started)
 
-    try:
-        threads = [threading.Thread(target=write) for _ in range(5)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(10)
-    finally:
-        foreign.execute("ROLLBACK")
-        foreign.close()
+    behind_a_foreign_write_lock(path, write, at_once=5)
     try:
         assert errors == ["database is locked"] * 5
         assert max(waited) < 1.2  # about one busy timeout each; queued one behind another it would be 1.5 s

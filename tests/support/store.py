@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import socket
-from collections.abc import Iterable, Mapping
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from pos.catalog import CATALOG_COLUMNS
@@ -58,3 +60,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def behind_a_foreign_write_lock(ledger_path: Path, work: Callable[[], None], at_once: int) -> None:
+    """Run `work` on `at_once` threads together while another connection holds the ledger's
+    write lock (as an import by another process would); the lock goes when they are done."""
+    foreign = sqlite3.connect(ledger_path, isolation_level=None)
+    foreign.execute("BEGIN IMMEDIATE")
+    try:
+        threads = [threading.Thread(target=work) for _ in range(at_once)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    finally:
+        foreign.execute("ROLLBACK")
+        foreign.close()
