@@ -118,7 +118,7 @@ class Ledger:
         self._busy_timeout_ms = busy_timeout_ms
         # Units of work take their turn on one sqlite3 connection of their own (the turn above
         # serialises them), without SQLAlchemy's session and pool: a sale's completion spent a
-        # quarter of its CPU in that bookkeeping. An ORM session over the same connection and
+        # fifth of its CPU in that bookkeeping. An ORM session over the same connection and
         # transaction is made only for a unit of work that asks for one.
         self._turn_db: sqlite3.Connection | None = None
         self._turn_engine: Engine | None = None

@@ -184,16 +184,8 @@ class FastLane:
         try:
             status, content = await asyncio.get_running_loop().run_in_executor(route.runs_on, call)
         except Exception as err:
-            handler = self._handler(err)
-            if handler is None:
-                await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
-                raise
-            try:
-                if inspect.iscoroutinefunction(handler):
-                    response = await handler(Request(scope), err)
-                else:  # as Starlette runs a plain function handler
-                    response = await run_in_threadpool(handler, Request(scope), err)
-            except Exception:  # a handler that hands the error back (edge.api.errors' busy one can)
+            response = await self._handled(err, scope)
+            if response is None:  # as Starlette's ServerErrorMiddleware answers an error nothing handles
                 await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
                 raise
             await response(scope, receive, send)
@@ -244,11 +236,18 @@ class FastLane:
 
         return call
 
-    def _handler(self, err: Exception) -> Callable[..., Any] | None:
-        for kind in type(err).__mro__:
-            if kind in self.handlers:
-                return self.handlers[kind]
-        return None
+    async def _handled(self, err: Exception, scope: Scope) -> Any:
+        """The app's exception handler's answer to `err`; None when no handler answers it
+        (there is none, or it hands the error back, as edge.api.errors' busy one can)."""
+        handler = next((self.handlers[kind] for kind in type(err).__mro__ if kind in self.handlers), None)
+        if handler is None:
+            return None
+        try:
+            if inspect.iscoroutinefunction(handler):
+                return await handler(Request(scope), err)
+            return await run_in_threadpool(handler, Request(scope), err)  # as Starlette runs a plain function
+        except Exception:
+            return None
 
 
 def _bearer(scope: Scope) -> str:
