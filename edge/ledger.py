@@ -113,7 +113,7 @@ class Ledger:
         # SQLite has one writer. Units of work in this process queue here, where the next one
         # wakes the moment the last commits, instead of in SQLite's busy handler, which polls
         # with sleeps of up to 100 ms (four lanes completing at once waited on each other's naps).
-        self.write_turn = threading.RLock()
+        self.write_turn = threading.Lock()  # one unit of work at a time, never nested (UnitOfWork refuses)
         self.busy_timeout_s = busy_timeout_ms / 1000
         self._busy_timeout_ms = busy_timeout_ms
         # Units of work take their turn on one sqlite3 connection of their own (the turn above
