@@ -328,8 +328,7 @@ class Checkout:
                 if len(self._carts) >= MAX_CACHED_CARTS:
                     del self._carts[next(iter(self._carts))]  # the cart left alone longest
                 self._carts[sale_id] = sale.copy()  # callers may read theirs while the next scan changes this one
-        for listener in self.listeners:
-            listener(sale)
+        self._ledger.after_commit(self.listeners, sale)
         return sale, result
 
     def _save(self, uow: UnitOfWork, sale: Sale, *, exists: bool) -> None:

@@ -135,8 +135,7 @@ class Completion:
                 self.print_hook(uow, sale, record)
             uow.commit()
         done = Completed(sale, receipt_no, entry.seq, record)
-        for listener in self.listeners:
-            listener(done)
+        self._ledger.after_commit(self.listeners, done)
         return done
 
     @staticmethod

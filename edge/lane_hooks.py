@@ -8,7 +8,6 @@ the cashier (the fact stands, the device is a side effect).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,19 +16,9 @@ from edge.shifts import Shifts
 from pos.returns import Disposition, ReturnItem
 from pos.shift import Shift, ShiftFact, ShiftReport
 
-log = logging.getLogger(__name__)
-
 NoSaleListener = Callable[[int, str], None]  # lane, reason
 ShiftClosedListener = Callable[[int, ShiftReport, Sequence[ShiftFact]], None]
 ReturnListener = Callable[[int, ReturnResult], None]
-
-
-def _tell(listeners: Sequence[Callable[..., None]], *args: Any) -> None:
-    for listener in listeners:
-        try:
-            listener(*args)
-        except Exception:  # a printer or drawer problem must not undo a recorded fact
-            log.exception("lane listener %r failed", listener)
 
 
 class ObservedShifts(Shifts):
@@ -40,13 +29,13 @@ class ObservedShifts(Shifts):
 
     def no_sale(self, lane: int, operator_id: str, manager_id: str | None, reason: str) -> Shift:
         shift = super().no_sale(lane, operator_id, manager_id, reason)
-        _tell(self.no_sale_listeners, lane, reason)
+        self._ledger.after_commit(self.no_sale_listeners, lane, reason)
         return shift
 
     def close(self, lane: int, counted_cash: int) -> ShiftReport:
         report = super().close(lane, counted_cash)
         _, shift = self.get(report.shift_id)
-        _tell(self.closed_listeners, lane, report, shift.facts)
+        self._ledger.after_commit(self.closed_listeners, lane, report, shift.facts)
         return report
 
 
@@ -61,7 +50,7 @@ class ObservedReturns(Returns):
     ) -> ReturnResult:
         result = super().with_receipt(return_id, receipt, items, lane=lane, cashier_id=cashier_id, manager_id=manager_id)
         if not result.replayed:
-            _tell(self.listeners, lane, result)
+            self._ledger.after_commit(self.listeners, lane, result)
         return result
 
     def without_receipt(
@@ -71,5 +60,5 @@ class ObservedReturns(Returns):
         result = super().without_receipt(return_id, sku, quantity, lane=lane, cashier_id=cashier_id,
                                          manager_id=manager_id, disposition=disposition)
         if not result.replayed:
-            _tell(self.listeners, lane, result)
+            self._ledger.after_commit(self.listeners, lane, result)
         return result

@@ -11,7 +11,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -45,6 +45,27 @@ def _configure(dbapi_connection: sqlite3.Connection, busy_timeout_ms: int, cache
     ):
         cursor.execute(pragma)
     cursor.close()
+
+
+class _UnitOwned:
+    """The units of work's connection as their ORM session sees it: the unit of work begins,
+    commits and rolls back the transaction (or its savepoint, in a group); the session's own
+    commit and rollback leave it alone, so a session can never end a group's transaction."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        object.__setattr__(self, "_db", db)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._db, name, value)
+
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
 
 
 def _make_engine(path: Path, busy_timeout_ms: int, begin: str, cache_kib: int = 2000) -> Engine:
@@ -124,6 +145,7 @@ class Ledger:
         self._turn_engine: Engine | None = None
         self._turn_owner: int | None = None  # the thread whose unit of work has the turn
         self._deadlines = threading.local()  # per thread: when a queued request stops waiting
+        self._groups = threading.local()  # per thread: the group its units of work join
         self._commit_listeners: list[Callable[[], None]] = []
         event.listen(self.writer, "commit", self._writer_committed)
 
@@ -176,7 +198,7 @@ class Ledger:
             db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, check_same_thread=False)
             _configure(db, self._busy_timeout_ms, cache_kib=65536)
             engine = create_engine(
-                "sqlite://", creator=lambda: db, poolclass=StaticPool, pool_reset_on_return=None,
+                "sqlite://", creator=lambda: _UnitOwned(db), poolclass=StaticPool, pool_reset_on_return=None,
             )
             with engine.connect():
                 pass  # SQLAlchemy's first connect reads the dialect and rolls back: not inside a unit of work
@@ -211,6 +233,55 @@ class Ledger:
         self.turn_connection()
         assert self._turn_engine is not None
         return Session(self._turn_engine, expire_on_commit=False)
+
+    def _group_here(self) -> Group | None:
+        group: Group | None = getattr(self._groups, "group", None)
+        return group
+
+    @contextmanager
+    def grouped(self) -> Iterator[Group]:
+        """Units of work this thread begins inside share one transaction, committed when the
+        block ends: one commit (one fsync, one pass of the WAL) for several commands, as the
+        lane's writer thread runs the commands that queued while it was busy. Each unit is a
+        savepoint: a unit that fails undoes only itself. Nothing of the group is durable, or
+        visible to another connection, before the block ends; a failed commit raises there, and
+        every unit of the group is then undone. What must only follow a durable change (telling
+        the lanes, waking the printer) goes through `after_commit`."""
+        if self._group_here() is not None or self._turn_owner == threading.get_ident():
+            raise RuntimeError("a group of units of work was begun inside another, or inside a unit of work")
+        group = Group()
+        self._groups.group = group
+        try:
+            yield group
+            db = group.db
+            if db is not None:
+                if group.broken or not db.in_transaction:
+                    raise GroupLost()
+                db.commit()
+        except BaseException:
+            if group.db is not None and group.db.in_transaction:
+                group.db.rollback()
+            raise
+        finally:
+            self._groups.group = None
+            if group.holds_turn:
+                self._turn_owner = None
+                self.write_turn.release()
+        if group.wrote:
+            self.committed()
+        for tell in group.after:
+            tell()
+
+    def after_commit(self, listeners: Sequence[Callable[..., None]], *args: Any) -> None:
+        """Tell `listeners` (each called with `args`) once what this thread committed is durable:
+        now, or, inside a group, after the group commits (never, if its commit fails). A
+        listener's failure is logged, never raised: the change stands (a printer or a drawer
+        is a side effect)."""
+        group = self._group_here()
+        if group is None or group.db is None:
+            _tell(listeners, args)
+        else:
+            group.after.append(lambda: _tell(listeners, args))
 
     def on_commit(self, listener: Callable[[], None]) -> None:
         """Call `listener` after each write transaction of this process commits."""
@@ -259,33 +330,73 @@ class Ledger:
                 self._turn_db = None
 
 
+def _tell(listeners: Sequence[Callable[..., None]], args: tuple[Any, ...]) -> None:
+    for listener in listeners:
+        try:
+            listener(*args)
+        except Exception:  # the change is durable: a listener's failure must not make it look failed
+            log.exception("listener %r failed", listener)
+
+
 def driver(conn: Connection) -> sqlite3.Connection:
     """The sqlite3 connection under a SQLAlchemy one, in the same transaction."""
     raw: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
     return raw
 
 
+class Group:
+    """Units of work that one thread runs one after another, in one transaction: each in a
+    savepoint of its own (a unit that fails undoes only itself), the transaction committed once
+    at the end (`Ledger.grouped`). Its listeners (`Ledger.after_commit`) run after that commit."""
+
+    def __init__(self) -> None:
+        self.holds_turn = False
+        self.in_unit = False
+        self.db: sqlite3.Connection | None = None  # the connection, once the transaction is begun
+        self.wrote = False  # a unit committed its savepoint
+        self.broken = False  # a unit's savepoint could not be undone
+        self.after: list[Callable[[], None]] = []
+
+
+class GroupLost(OperationalError):
+    """SQLite rolled a group's transaction back by itself (it does on some I/O and full-disk
+    errors): the units that had committed into it are not in the ledger."""
+
+    def __init__(self) -> None:
+        super().__init__("COMMIT", None, sqlite3.OperationalError(
+            "the ledger rolled back a group of commands after an error: none of them was saved"))
+
+
 class UnitOfWork:
     """One write transaction: rolls back unless `commit()` is called, and ends there. Plain SQL
     goes through `db`; `session` (an ORM session in the same transaction) is made on first use.
-    Not inside another on the same thread (they would share one connection)."""
+    Not inside another on the same thread (they would share one connection). Inside a group
+    (`Ledger.grouped`) it is a savepoint of the group's transaction instead."""
 
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
         self._committed = False
         self._db: sqlite3.Connection | None = None
         self._session: Session | None = None
+        self._group: Group | None = None
 
     def __enter__(self) -> UnitOfWork:
         ledger = self._ledger
-        if ledger._turn_owner == threading.get_ident():
+        group = ledger._group_here()
+        if ledger._turn_owner == threading.get_ident() and (group is None or group.in_unit):
             raise RuntimeError("a unit of work was begun inside another on the same thread: finish the first one")
-        # Each waiter gets the same patience SQLite would give it, not a turn behind all the
-        # others: a writer outside this process (an import) must not stall requests end to end.
-        patience = ledger.patience()
-        if patience <= 0 or not ledger.write_turn.acquire(timeout=patience):
-            raise _locked()
-        ledger._turn_owner = threading.get_ident()
+        if group is None or not group.holds_turn:
+            # Each waiter gets the same patience SQLite would give it, not a turn behind all the
+            # others: a writer outside this process (an import) must not stall requests end to end.
+            patience = ledger.patience()
+            if patience <= 0 or not ledger.write_turn.acquire(timeout=patience):
+                raise _locked()
+            ledger._turn_owner = threading.get_ident()
+            if group is not None:
+                group.holds_turn = True  # until the group ends
+        if group is not None:
+            group.in_unit = True
+        self._group = group
         self._committed = False
         self._db = None
         self._session = None
@@ -304,6 +415,13 @@ class UnitOfWork:
     def _begin(self) -> None:
         if self._committed:
             raise RuntimeError("this unit of work has committed: begin another")
+        group = self._group
+        if group is not None and group.db is not None:
+            if not group.db.in_transaction:
+                raise GroupLost()
+            group.db.execute("SAVEPOINT unit")
+            self._db = group.db
+            return
         db = self._ledger.turn_connection()
         if db.in_transaction:  # left open by a unit whose clean-up failed: nothing of it was committed
             log.warning("the ledger's unit-of-work connection was left in a transaction: rolled back")
@@ -321,6 +439,9 @@ class UnitOfWork:
         finally:
             if shorter:
                 db.execute(f"PRAGMA busy_timeout={self._ledger._busy_timeout_ms}")
+        if group is not None:
+            group.db = db
+            db.execute("SAVEPOINT unit")
         self._db = db
 
     @property
@@ -339,12 +460,21 @@ class UnitOfWork:
         return entry
 
     def commit(self) -> None:
+        """Commit this unit: its transaction, or, in a group, its savepoint (durable when the
+        group commits)."""
         if self._session is not None:
-            self._session.commit()  # flushes; commits the transaction if the session joined it
-        if self._db is not None and self._db.in_transaction:
-            self._db.commit()
+            self._session.commit()  # flushes (the transaction is this unit's to end, below)
+        db, group = self._db, self._group
+        if db is not None:
+            if group is not None:
+                if not db.in_transaction:
+                    raise GroupLost()
+                db.execute("RELEASE unit")
+                group.wrote = True
+            elif db.in_transaction:
+                db.commit()
         self._committed = True
-        if self._db is not None:
+        if db is not None and group is None:
             self._ledger.committed()
         self._db = None  # ended: `db` and `session` refuse from here on
         if self._session is not None:
@@ -357,7 +487,7 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        session, db = self._session, self._db
+        session, db, group = self._session, self._db, self._group
         self._session = self._db = None
         self._committed = True  # whatever happened, this unit is over
         try:
@@ -369,10 +499,21 @@ class UnitOfWork:
         finally:
             try:
                 if db is not None and db.in_transaction:
-                    db.rollback()
+                    if group is None:
+                        db.rollback()
+                    else:
+                        try:
+                            db.execute("ROLLBACK TO unit")
+                            db.execute("RELEASE unit")
+                        except BaseException:
+                            group.broken = True  # what the transaction holds is not known: the group rolls back
+                            raise
             finally:
-                self._ledger._turn_owner = None
-                self._ledger.write_turn.release()
+                if group is not None:
+                    group.in_unit = False  # the turn stays with the group
+                else:
+                    self._ledger._turn_owner = None
+                    self._ledger.write_turn.release()
 
 
 def _locked() -> OperationalError:

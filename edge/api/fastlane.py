@@ -12,8 +12,9 @@ a plain 500, as Starlette's ServerErrorMiddleware answers it).
 The commands that change a sale run on one thread, in the order they came: they write the
 ledger, which has one writer at a time anyway, and with four lanes completing at once a
 pool's threads spent about 0.3 ms of CPU a request waking, taking turns at the write lock
-and at the GIL (1.8 ms of the node's CPU a sale against 1.6 on one thread). A look at a
-cart goes to a pool, beside them.
+and at the GIL (1.8 ms of the node's CPU a sale against 1.6 on one thread). Those that
+queued while it was busy are committed together (edge.api.group_writer). A look at a cart
+goes to a pool, beside them.
 
 It only takes a request it can serve exactly as FastAPI would: a path whose parameters
 match their constraints and a body its model accepts. Anything else (a malformed body, a
@@ -44,14 +45,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edge import fastjson
 from edge.api.deps import CurrentOperator, NodeDep
+from edge.api.group_writer import GroupWriter
 from edge.api.lane_access import SaleOperator, check_sale_lane
 from edge.bootstrap import Node
 
 _SEGMENT = {"sale_id": r"[^/]{1,64}", "line_id": r"[1-9][0-9]{0,8}"}
 _CONVERT: dict[str, Callable[[str], Any]] = {"sale_id": str, "line_id": int}
 # The endpoints run on these threads, as FastAPI runs them on anyio's: a plain executor's hop
-# costs about half of anyio's (capacity limiter, cancel scope) here, ~50 µs a request.
-_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lane-writer")
+# costs about half of anyio's (capacity limiter, cancel scope) here, ~50 µs a request. The
+# commands run on the writer, committed in groups (edge.api.group_writer).
+_WRITER = GroupWriter()
 _READERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lane-reader")
 
 
@@ -71,10 +74,6 @@ class _Route:
     body_optional: bool
     pattern: re.Pattern[str]  # its path, its parameters as named groups
     shadow: re.Pattern[str] | None = None  # any other route of the app this method and path would also match
-
-    @property
-    def runs_on(self) -> ThreadPoolExecutor:
-        return _READERS if self.method == "GET" else _WRITER
 
 
 def _binding(hint: Any) -> str:
@@ -182,7 +181,10 @@ class FastLane:
             return
         scope["route"] = route.api_route
         try:
-            status, content = await asyncio.get_running_loop().run_in_executor(route.runs_on, call)
+            if route.method == "GET":
+                status, content = await asyncio.get_running_loop().run_in_executor(_READERS, call)
+            else:
+                status, content = await asyncio.wrap_future(_WRITER.submit(self.node.ledger, call))
         except Exception as err:
             response = await self._handled(err, scope)
             if response is None:  # as Starlette's ServerErrorMiddleware answers an error nothing handles

@@ -336,3 +336,87 @@ def test_a_deadline_shortens_the_wait_for_the_turn(node: Node) -> None:
     finally:
         release.set()
         holder.join(5)
+
+
+def _kinds_after(node: Node, seq: int) -> list[str]:
+    with node.ledger.reader.connect() as conn:
+        return [json.loads(row[0])["data"]["n"] for row in conn.exec_driver_sql(
+            "SELECT payload FROM journal WHERE seq > ? ORDER BY seq", (seq,))]
+
+
+def test_units_of_a_group_commit_together_and_a_failing_one_undoes_only_itself(node: Node) -> None:
+    from edge.clock import utc_now
+    ledger = node.ledger
+    before = ledger.last_seq()
+    commits: list[int] = []
+    told: list[str] = []
+    ledger.on_commit(lambda: commits.append(ledger.last_seq()))
+    with ledger.grouped():
+        with ledger.unit_of_work() as uow:
+            uow.journal("test.fact", {"n": 1})
+            uow.commit()
+        ledger.after_commit([told.append], "first")
+        with pytest.raises(RuntimeError, match="boom"), ledger.unit_of_work() as uow:
+            uow.journal("test.fact", {"n": 2})
+            uow.session.add(MemberRow(id="M1", tier="gold", updated_at=utc_now()))
+            uow.session.flush()
+            raise RuntimeError("boom")
+        with ledger.unit_of_work() as uow:
+            uow.session.add(MemberRow(id="M2", tier="gold", updated_at=utc_now()))
+            uow.journal("test.fact", {"n": 3})
+            uow.commit()  # the session's commit does not end the group's transaction
+        assert (_kinds_after(node, before), told, commits) == ([], [], [])  # nothing durable, nobody told yet
+    assert _kinds_after(node, before) == [1, 3]
+    assert _member_ids(node) == ["M2"]
+    assert (told, commits) == (["first"], [before + 2])  # once, after the one commit
+    with node.ledger.reader.connect() as conn:
+        assert journal.verify(conn).ok
+
+
+def test_a_group_that_fails_keeps_nothing_and_tells_no_one(node: Node) -> None:
+    ledger = node.ledger
+    before = ledger.last_seq()
+    told: list[str] = []
+    with pytest.raises(RuntimeError, match="boom"), ledger.grouped():
+        with ledger.unit_of_work() as uow:
+            uow.journal("test.fact", {"n": 1})
+            uow.commit()
+        ledger.after_commit([told.append], "first")
+        raise RuntimeError("boom")
+    assert (_kinds_after(node, before), told) == ([], [])
+    with ledger.unit_of_work() as uow:  # the turn and the connection are free again
+        entry = uow.journal("test.fact", {"n": 2})
+        uow.commit()
+    assert entry.seq == before + 1
+
+
+def test_a_group_rolled_back_by_sqlite_is_reported_not_lost_silently(node: Node) -> None:
+    from edge.ledger import GroupLost
+    ledger = node.ledger
+    before = ledger.last_seq()
+    with pytest.raises(GroupLost, match="none of them was saved"), ledger.grouped():
+        with ledger.unit_of_work() as uow:
+            uow.journal("test.fact", {"n": 1})
+            uow.commit()
+        with pytest.raises(GroupLost), ledger.unit_of_work() as uow:
+            uow.journal("test.fact", {"n": 2})
+            uow.db.execute("ROLLBACK")  # as SQLite does by itself on some I/O errors
+            uow.commit()
+        with pytest.raises(GroupLost), ledger.unit_of_work() as uow:
+            uow.journal("test.fact", {"n": 3})
+    assert _kinds_after(node, before) == []
+
+
+def test_groups_and_units_do_not_nest(node: Node) -> None:
+    ledger = node.ledger
+    with ledger.unit_of_work(), pytest.raises(RuntimeError, match="inside a unit of work"), ledger.grouped():
+        pass
+    with ledger.grouped():
+        with pytest.raises(RuntimeError, match="inside another"), ledger.grouped():
+            pass
+        with ledger.unit_of_work() as uow:
+            uow.journal("test.fact", {"n": 1})
+            with pytest.raises(RuntimeError, match="inside another"), ledger.unit_of_work():
+                pass
+            uow.commit()
+    assert _kinds_after(node, ledger.last_seq() - 1) == [1]

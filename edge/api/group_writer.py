@@ -1,0 +1,105 @@
+"""The lane's writer thread: the commands that change a sale, one at a time, committed in groups.
+
+A completed sale is durable when its commit has synced the WAL, and on the store box that
+sync, with SQLite's checkpoints, is about half of a sale's time on the one writer. The
+writer therefore runs the commands that queued while it was busy in one transaction
+(`Ledger.grouped`): each command in a savepoint of its own, so one that fails undoes only
+itself, and one commit, one sync, for them all. No command is answered before the commit
+that makes it durable; if that commit fails, every command of the group answers its error
+and none of them is in the ledger (a lane retries with the same request id).
+
+With one lane, or with lanes that do not scan at the same moment, a group is one command:
+it waits for nothing. A group takes at most `MOST` commands, so the first of them waits
+for a bounded amount of work, and a unit of work of another thread (a device's scan, the
+sync agent) gets its turn between groups.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from edge.ledger import Ledger
+
+log = logging.getLogger(__name__)
+MOST = 8  # commands a group takes at most
+
+
+@dataclass
+class _Command:
+    ledger: Ledger
+    call: Callable[[], Any]
+    future: Future[Any] = field(default_factory=Future)
+    result: Any = None
+    error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = self.call()
+        except BaseException as err:  # answered to its own request; the group goes on
+            self.error = err
+
+    def answer(self) -> None:
+        if self.error is not None:
+            self.future.set_exception(self.error)
+        else:
+            self.future.set_result(self.result)
+
+
+class GroupWriter:
+    """One thread that runs `submit`ted commands in order, those of one ledger that queued
+    while it was busy in one group commit."""
+
+    def __init__(self, name: str = "lane-writer") -> None:
+        self._name = name
+        self._queue: deque[_Command] = deque()
+        self._ready = threading.Condition(threading.Lock())
+        self._thread: threading.Thread | None = None
+
+    def submit(self, ledger: Ledger, call: Callable[[], Any]) -> Future[Any]:
+        """Run `call` (which changes `ledger` in its units of work) on the writer; its answer
+        once what it committed is durable."""
+        command = _Command(ledger, call)
+        with self._ready:
+            self._queue.append(command)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+            self._ready.notify()
+        return command.future
+
+    def _next(self, ledger: Ledger | None) -> _Command | None:
+        """The next command; with `ledger`, only one of that ledger already waiting (or None)."""
+        with self._ready:
+            if ledger is None:
+                while not self._queue:
+                    self._ready.wait()
+            elif not self._queue or self._queue[0].ledger is not ledger:
+                return None
+            return self._queue.popleft()
+
+    def _run(self) -> None:
+        while True:
+            first = self._next(None)
+            assert first is not None
+            group = [first]
+            try:
+                with first.ledger.grouped():
+                    command: _Command | None = first
+                    while command is not None:
+                        command.run()
+                        command = self._next(first.ledger) if len(group) < MOST else None
+                        if command is not None:
+                            group.append(command)
+            except BaseException as err:  # its commit failed: none of the group is in the ledger
+                log.error("a group of %d lane commands failed to commit: %s", len(group), err)
+                for command in group:
+                    if command.error is None:
+                        command.error = err
+            for command in group:
+                command.answer()

@@ -1,0 +1,132 @@
+"""The lane's writer commits the commands that queued while it was busy as one group, on a real ledger."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from pathlib import Path
+
+import pytest
+
+from edge import journal
+from edge.api.group_writer import MOST, GroupWriter
+from edge.bootstrap import Node
+from edge.ledger import GroupLost, Ledger
+
+
+@pytest.fixture
+def writer() -> GroupWriter:
+    return GroupWriter(name="test-writer")
+
+
+def _fact(ledger: Ledger, n: int, then: Callable[[], None] = lambda: None) -> Callable[[], int]:
+    def command() -> int:
+        with ledger.unit_of_work() as uow:
+            entry = uow.journal("test.fact", {"n": n})
+            then()
+            uow.commit()
+        return entry.seq
+    return command
+
+
+def _facts_after(ledger: Ledger, seq: int) -> list[int]:
+    with ledger.reader.connect() as conn:
+        return [json.loads(row[0])["data"]["n"] for row in conn.exec_driver_sql(
+            "SELECT payload FROM journal WHERE seq > ? ORDER BY seq", (seq,))]
+
+
+def _blocked(ledger: Ledger, writer: GroupWriter) -> tuple[Future[int], threading.Event]:
+    """A first command that holds the writer until released (the others queue behind it)."""
+    started, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        started.set()
+        assert release.wait(10)
+
+    future = writer.submit(ledger, _fact(ledger, 0, hold))
+    assert started.wait(10)
+    return future, release
+
+
+@pytest.fixture
+def commits(node: Node) -> Iterator[list[int]]:
+    seen: list[int] = []
+
+    def count() -> None:
+        seen.append(node.ledger.last_seq())
+
+    node.ledger.on_commit(count)
+    yield seen
+    node.ledger.remove_on_commit(count)
+
+
+def test_commands_that_queued_are_committed_once_and_each_answered(node: Node, writer: GroupWriter, commits: list[int]) -> None:
+    before = node.ledger.last_seq()
+    first, release = _blocked(node.ledger, writer)
+    queued = [writer.submit(node.ledger, _fact(node.ledger, n)) for n in (1, 2, 3)]
+    release.set()
+    assert [f.result(10) for f in [first, *queued]] == [before + 1, before + 2, before + 3, before + 4]
+    # the first ran alone (nothing had queued when it began), but it was still running when the
+    # others came: all four went into its group, and the ledger committed once for them
+    assert commits == [before + 4]
+    assert _facts_after(node.ledger, before) == [0, 1, 2, 3]
+    with node.ledger.reader.connect() as conn:
+        assert journal.verify(conn).ok
+
+
+def test_a_command_that_fails_answers_its_error_and_the_group_keeps_the_others(node: Node, writer: GroupWriter) -> None:
+    def boom() -> None:
+        raise ValueError("no such item")
+
+    before = node.ledger.last_seq()
+    first, release = _blocked(node.ledger, writer)
+    failing = writer.submit(node.ledger, _fact(node.ledger, 1, boom))
+    last = writer.submit(node.ledger, _fact(node.ledger, 2))
+    release.set()
+    with pytest.raises(ValueError, match="no such item"):
+        failing.result(10)
+    assert (first.result(10), last.result(10)) == (before + 1, before + 2)  # the failed one left no gap
+    assert _facts_after(node.ledger, before) == [0, 2]
+
+
+def test_when_the_group_is_lost_every_command_of_it_answers_an_error(node: Node, writer: GroupWriter) -> None:
+    def lost() -> None:
+        node.ledger.turn_connection().execute("ROLLBACK")  # as SQLite does by itself on some I/O errors
+
+    before = node.ledger.last_seq()
+    first, release = _blocked(node.ledger, writer)
+    queued = [writer.submit(node.ledger, _fact(node.ledger, 1)), writer.submit(node.ledger, _fact(node.ledger, 2, lost)),
+              writer.submit(node.ledger, _fact(node.ledger, 3))]
+    release.set()
+    for future in [first, *queued]:
+        with pytest.raises(GroupLost, match="none of them was saved"):
+            future.result(10)
+    assert _facts_after(node.ledger, before) == []
+    assert writer.submit(node.ledger, _fact(node.ledger, 4)).result(10) == before + 1  # the writer goes on
+
+
+def test_a_group_takes_at_most_MOST_commands(node: Node, writer: GroupWriter, commits: list[int]) -> None:
+    before = node.ledger.last_seq()
+    first, release = _blocked(node.ledger, writer)
+    queued = [writer.submit(node.ledger, _fact(node.ledger, n)) for n in range(1, MOST + 2)]
+    release.set()
+    assert [f.result(10) for f in [first, *queued]] == list(range(before + 1, before + MOST + 3))
+    assert commits == [before + MOST, before + MOST + 2]
+
+
+def test_commands_of_another_ledger_are_not_grouped_with_them(node: Node, writer: GroupWriter, tmp_path: Path,
+                                                             commits: list[int]) -> None:
+    other = Ledger.open(tmp_path / "other.db", store_id=node.settings.store.id, init=True)
+    try:
+        before = node.ledger.last_seq()
+        first, release = _blocked(node.ledger, writer)
+        between = writer.submit(other, _fact(other, 10))
+        last = writer.submit(node.ledger, _fact(node.ledger, 1))
+        release.set()
+        assert (first.result(10), between.result(10), last.result(10)) == (before + 1, 1, before + 2)
+        assert commits == [before + 1, before + 2]  # in the order they came: not one group around the other's
+        assert _facts_after(other, 0) == [10]
+    finally:
+        other.dispose()
