@@ -420,3 +420,20 @@ def test_groups_and_units_do_not_nest(node: Node) -> None:
                 pass
             uow.commit()
     assert _kinds_after(node, ledger.last_seq() - 1) == [1]
+
+
+def test_when_the_unit_that_began_a_group_fails_the_next_one_begins_it_anew(node: Node) -> None:
+    ledger = node.ledger
+    before = ledger.last_seq()
+    with ledger.grouped():
+        with pytest.raises(RuntimeError, match="boom"), ledger.unit_of_work() as uow:
+            uow.journal("test.fact", {"n": 1})  # begins the group's transaction, without a savepoint
+            raise RuntimeError("boom")
+        with ledger.unit_of_work() as uow:
+            uow.journal("test.fact", {"n": 2})
+            uow.commit()
+        with pytest.raises(RuntimeError, match="boom"), ledger.unit_of_work() as uow:
+            uow.journal("test.fact", {"n": 3})  # in a savepoint
+            raise RuntimeError("boom")
+    assert _kinds_after(node, before) == [2]
+    assert ledger.last_seq() == before + 1
