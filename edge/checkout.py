@@ -59,14 +59,28 @@ class Repricer(Protocol):
         """Get the newest promotions ready; called before a command takes the write turn, so
         loading a new bundle never holds up the other lanes' writes."""
 
+    def ready(self) -> bool:
+        """Whether `prepare` has nothing to do now (a command may join a group already writing)."""
+
     def discounts_for(self, sale: Sale, at: datetime) -> dict[int, LineDiscount]: ...
 
     def coupon_for(self, sale: Sale, code: str, at: datetime) -> SaleCoupon: ...
 
 
+class _AsItIs(Exception):
+    """A command that changes nothing after all (a retried request): its answer is the cart as it is."""
+
+    def __init__(self, sale: Sale) -> None:
+        super().__init__(sale.sale_id)
+        self.sale = sale
+
+
 class NoPromotions:
     def prepare(self) -> None:
         pass
+
+    def ready(self) -> bool:
+        return True
 
     def discounts_for(self, sale: Sale, at: datetime) -> dict[int, LineDiscount]:
         return {}
@@ -196,7 +210,10 @@ class Checkout:
 
         def add(sale: Sale, uow: UnitOfWork) -> None:
             if request_id is not None:
-                claim_request(uow.db, request_id, "sale.add_item", sale_id)
+                try:
+                    claim_request(uow.db, request_id, "sale.add_item", sale_id)
+                except Replayed:  # the cart as this transaction sees it (a reader would not see a group's)
+                    raise _AsItIs(sale) from None
             at = utc_now()
             conn = uow.db
             if code is not None and is_label_barcode(code):
@@ -222,8 +239,8 @@ class Checkout:
 
         try:
             return self._change(sale_id, add)[0]
-        except Replayed:
-            return self.get(sale_id)
+        except _AsItIs as unchanged:
+            return unchanged.sale
 
     def change_quantity(self, sale_id: str, line_id: int, quantity: int, manager_id: str | None = None) -> Sale:
         return self._change(sale_id, lambda s, _: s.change_quantity(line_id, quantity, at=utc_now(), manager_id=manager_id))[0]

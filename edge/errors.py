@@ -15,6 +15,16 @@ class LedgerError(NodeError):
     """The ledger file cannot be used as it is."""
 
 
+class TransactionLost(LedgerError):
+    """A change the ledger could not keep: SQLite rolled its transaction back after an error
+    (it does on some I/O and full-disk errors), or the commit of its group failed. Nothing of
+    it is in the ledger; the same request may be tried again."""
+
+    def __init__(self) -> None:
+        super().__init__("the ledger could not save this change (it rolled back after an error): "
+                         "nothing of it was saved, try again")
+
+
 class LedgerMissing(LedgerError):
     pass
 

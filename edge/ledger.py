@@ -11,6 +11,7 @@ import logging
 import sqlite3
 import threading
 import time
+import typing
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +28,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 from edge import journal
-from edge.errors import LedgerCorrupt, LedgerForeign, LedgerMissing
+from edge.errors import LedgerCorrupt, LedgerForeign, LedgerMissing, TransactionLost
 
 MIGRATIONS = "edge:migrations"
 log = logging.getLogger("storenode.ledger")
@@ -259,7 +260,7 @@ class Ledger:
             db = group.db
             if db is not None:
                 if group.broken or not db.in_transaction:
-                    raise GroupLost()
+                    raise TransactionLost()
                 db.commit()
         except BaseException:
             if group.db is not None and group.db.in_transaction:
@@ -343,8 +344,10 @@ def _tell(listeners: Sequence[Callable[..., None]], args: tuple[Any, ...]) -> No
 
 def driver(conn: Connection) -> sqlite3.Connection:
     """The sqlite3 connection under a SQLAlchemy one, in the same transaction."""
-    raw: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
-    return raw
+    raw: Any = conn.connection.driver_connection
+    if isinstance(raw, _UnitOwned):
+        raw = raw._db  # a unit of work's session: its transaction is the unit's to end
+    return typing.cast(sqlite3.Connection, raw)
 
 
 class Group:
@@ -359,15 +362,6 @@ class Group:
         self.wrote = False  # a unit committed its savepoint
         self.broken = False  # a unit's savepoint could not be undone
         self.after: list[Callable[[], None]] = []
-
-
-class GroupLost(OperationalError):
-    """SQLite rolled a group's transaction back by itself (it does on some I/O and full-disk
-    errors): the units that had committed into it are not in the ledger."""
-
-    def __init__(self) -> None:
-        super().__init__("COMMIT", None, sqlite3.OperationalError(
-            "the ledger rolled back a group of commands after an error: none of them was saved"))
 
 
 class UnitOfWork:
@@ -388,7 +382,10 @@ class UnitOfWork:
         group = ledger._group_here()
         if ledger._turn_owner == threading.get_ident() and (group is None or group.in_unit):
             raise RuntimeError("a unit of work was begun inside another on the same thread: finish the first one")
-        if group is None or not group.holds_turn:
+        if group is not None and group.holds_turn:
+            if ledger.patience() <= 0:  # queued behind the group for longer than it may wait
+                raise _locked()
+        else:
             # Each waiter gets the same patience SQLite would give it, not a turn behind all the
             # others: a writer outside this process (an import) must not stall requests end to end.
             patience = ledger.patience()
@@ -422,7 +419,7 @@ class UnitOfWork:
         group = self._group
         if group is not None and group.db is not None:
             if not group.db.in_transaction:
-                raise GroupLost()
+                raise TransactionLost()
             group.db.execute("SAVEPOINT unit")
             self._db = group.db
             self._savepoint = True
@@ -470,13 +467,13 @@ class UnitOfWork:
             self._session.commit()  # flushes (the transaction is this unit's to end, below)
         db, group = self._db, self._group
         if db is not None:
+            if not db.in_transaction:  # SQLite rolled it back by itself, after an error
+                raise TransactionLost()
             if group is not None:
-                if not db.in_transaction:
-                    raise GroupLost()
                 if self._savepoint:
                     db.execute("RELEASE unit")
                 group.wrote = True
-            elif db.in_transaction:
+            else:
                 db.commit()
         self._committed = True
         if db is not None and group is None:

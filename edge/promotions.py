@@ -87,6 +87,9 @@ class StorePromotions:
     def prepare(self) -> None:
         self.pricer()
 
+    def ready(self) -> bool:
+        return time.monotonic() - self._checked < CHECK_EVERY_S
+
     def pricer(self) -> Pricer | None:
         now = time.monotonic()
         if now - self._checked >= CHECK_EVERY_S:

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
-from edge.errors import AuthError, Forbidden, LedgerError, NodeError
+from edge.errors import AuthError, Forbidden, LedgerError, NodeError, TransactionLost
 from pos.errors import Conflict, InvalidInput, NotAllowed, NotFound, PosError
 
 _POS_STATUS: tuple[tuple[type[PosError], int], ...] = (
@@ -37,6 +37,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def _forbidden(_request: Request, exc: Forbidden) -> JSONResponse:
         return JSONResponse(_body("forbidden", exc.message), status_code=403)
+
+    @app.exception_handler(TransactionLost)
+    async def _lost(_request: Request, exc: TransactionLost) -> JSONResponse:
+        return JSONResponse(_body("ledger_rolled_back", exc.message), status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(LedgerError)
     async def _ledger_error(_request: Request, exc: LedgerError) -> JSONResponse:

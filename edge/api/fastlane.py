@@ -184,7 +184,8 @@ class FastLane:
             if route.method == "GET":
                 status, content = await asyncio.get_running_loop().run_in_executor(_READERS, call)
             else:
-                status, content = await asyncio.wrap_future(_WRITER.submit(self.node.ledger, call))
+                status, content = await asyncio.wrap_future(
+                    _WRITER.submit(self.node.ledger, call, self.node.checkout.repricer.ready))
         except Exception as err:
             response = await self._handled(err, scope)
             if response is None:  # as Starlette's ServerErrorMiddleware answers an error nothing handles

@@ -1,17 +1,19 @@
 """The lane's writer thread: the commands that change a sale, one at a time, committed in groups.
 
 A completed sale is durable when its commit has synced the WAL, and on the store box that
-sync, with SQLite's checkpoints, is about half of a sale's time on the one writer. The
-writer therefore runs the commands that queued while it was busy in one transaction
-(`Ledger.grouped`): each command in a savepoint of its own, so one that fails undoes only
-itself, and one commit, one sync, for them all. No command is answered before the commit
-that makes it durable; if that commit fails, every command of the group answers its error
-and none of them is in the ledger (a lane retries with the same request id).
+sync is a third of a sale's time on the one writer. The writer therefore runs the commands
+that queued while it was busy in one transaction (`Ledger.grouped`): each command in a
+savepoint of its own, so one that fails undoes only itself, and one commit, one sync, for
+them all. No command is answered before the commit that makes it durable; if that commit
+fails, every command of the group answers an error (`TransactionLost`, a 503 to retry) and
+none of them is in the ledger (a lane retries with the same request id).
 
 With one lane, or with lanes that do not scan at the same moment, a group is one command:
 it waits for nothing. A group takes at most `MOST` commands, so the first of them waits
 for a bounded amount of work, and a unit of work of another thread (a device's scan, the
-sync agent) gets its turn between groups.
+sync agent) gets its turn between groups. A command that has work to do before it may
+write (new promotions to load: `ready` says it has none) starts a group of its own, so that
+work never holds the ledger.
 """
 
 from __future__ import annotations
@@ -24,16 +26,22 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from edge.errors import TransactionLost
 from edge.ledger import Ledger
 
 log = logging.getLogger(__name__)
 MOST = 8  # commands a group takes at most
 
 
+def _always() -> bool:
+    return True
+
+
 @dataclass
 class _Command:
     ledger: Ledger
     call: Callable[[], Any]
+    ready: Callable[[], bool]
     future: Future[Any] = field(default_factory=Future)
     result: Any = None
     error: BaseException | None = None
@@ -45,6 +53,8 @@ class _Command:
             self.error = err
 
     def answer(self) -> None:
+        if self.future.done():  # cancelled, as a request abandoned while it ran
+            return
         if self.error is not None:
             self.future.set_exception(self.error)
         else:
@@ -61,10 +71,11 @@ class GroupWriter:
         self._ready = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
 
-    def submit(self, ledger: Ledger, call: Callable[[], Any]) -> Future[Any]:
+    def submit(self, ledger: Ledger, call: Callable[[], Any], ready: Callable[[], bool] = _always) -> Future[Any]:
         """Run `call` (which changes `ledger` in its units of work) on the writer; its answer
-        once what it committed is durable."""
-        command = _Command(ledger, call)
+        once what it committed is durable. `ready`: whether `call` may join a group already
+        open (it has nothing to do before it writes that could hold up the ledger)."""
+        command = _Command(ledger, call, ready)
         with self._ready:
             self._queue.append(command)
             if self._thread is None:
@@ -74,32 +85,43 @@ class GroupWriter:
         return command.future
 
     def _next(self, ledger: Ledger | None) -> _Command | None:
-        """The next command; with `ledger`, only one of that ledger already waiting (or None)."""
-        with self._ready:
-            if ledger is None:
-                while not self._queue:
-                    self._ready.wait()
-            elif not self._queue or self._queue[0].ledger is not ledger:
-                return None
-            return self._queue.popleft()
+        """The next command still wanted; with `ledger` (a group is open), only one of that
+        ledger, ready to join, already waiting (or None)."""
+        while True:
+            with self._ready:
+                if ledger is None:
+                    while not self._queue:
+                        self._ready.wait()
+                elif not self._queue or self._queue[0].ledger is not ledger or not self._queue[0].ready():
+                    return None
+                command = self._queue.popleft()
+            if command.future.set_running_or_notify_cancel():  # False: cancelled while it queued
+                return command
 
     def _run(self) -> None:
         while True:
-            first = self._next(None)
-            assert first is not None
-            group = [first]
             try:
-                with first.ledger.grouped():
-                    command: _Command | None = first
-                    while command is not None:
-                        command.run()
-                        command = self._next(first.ledger) if len(group) < MOST else None
-                        if command is not None:
-                            group.append(command)
-            except BaseException as err:  # its commit failed: none of the group is in the ledger
-                log.error("a group of %d lane commands failed to commit: %s", len(group), err)
-                for command in group:
-                    if command.error is None:
-                        command.error = err
+                self._group()
+            except BaseException:  # the writer must outlive anything one group does
+                log.exception("the lane writer's group failed")
+
+    def _group(self) -> None:
+        first = self._next(None)
+        assert first is not None
+        group = [first]
+        try:
+            with first.ledger.grouped():
+                command: _Command | None = first
+                while command is not None:
+                    command.run()
+                    command = self._next(first.ledger) if len(group) < MOST else None
+                    if command is not None:
+                        group.append(command)
+        except BaseException as err:  # its commit failed: none of the group is in the ledger
+            log.error("a group of %d lane commands failed to commit: %s", len(group), err)
             for command in group:
-                command.answer()
+                if command.error is None:
+                    command.error = TransactionLost()  # each its own: every request re-raises it
+                    command.error.__cause__ = err
+        for command in group:
+            command.answer()

@@ -180,6 +180,28 @@ def test_a_fault_no_handler_answers_is_a_plain_500_counted_once(
     assert answers[0] == answers[1] == (500, "text/plain; charset=utf-8", "Internal Server Error")
 
 
+def test_a_change_the_ledger_could_not_keep_is_a_503_to_retry(apps: Callable[[bool], TestClient]) -> None:
+    from edge.errors import TransactionLost
+
+    answers = []
+    for fast_lane in (True, False):
+        app = apps(fast_lane).app
+        node = app.state.node  # type: ignore[attr-defined]
+        token = node.operators.login("101", "1357", 1).token
+        node.shifts.open(_ids(2), 1, "101", 0)
+        node.checkout.open_sale(_ids(1), 1, "101")
+
+        def lost(*_args: Any, **_kwargs: Any) -> Any:
+            raise TransactionLost()
+
+        node.checkout.add_item = lost
+        with TestClient(app, raise_server_exceptions=False) as client:
+            response = client.post(f"/api/v1/sales/{_ids(1)}/items", json={"code": COLA},
+                                   headers={"authorization": f"Bearer {token}"})
+        answers.append((response.status_code, response.headers.get("retry-after"), response.json()["error"]))
+    assert answers[0] == answers[1] == (503, "1", "ledger_rolled_back")
+
+
 def test_lane_writes_queued_behind_a_foreign_lock_each_give_up_after_one_busy_timeout(tmp_path: Path) -> None:
     """The lane's writes wait on one thread, in turn: each keeps the patience it had when it
     came (the ledger's busy timeout), not one more busy timeout per request ahead of it."""

@@ -13,7 +13,12 @@ import pytest
 from edge import journal
 from edge.api.group_writer import MOST, GroupWriter
 from edge.bootstrap import Node
-from edge.ledger import GroupLost, Ledger
+from edge.catalog import import_catalog
+from edge.errors import TransactionLost
+from edge.ledger import Ledger
+from pos.catalog import gtin13_with_check_digit
+from pos.operators import Role
+from tests.support.store import item_row, write_catalog
 
 
 @pytest.fixture
@@ -101,7 +106,7 @@ def test_when_the_group_is_lost_every_command_of_it_answers_an_error(node: Node,
               writer.submit(node.ledger, _fact(node.ledger, 3))]
     release.set()
     for future in [first, *queued]:
-        with pytest.raises(GroupLost, match="none of them was saved"):
+        with pytest.raises(TransactionLost, match="nothing of it was saved"):
             future.result(10)
     assert _facts_after(node.ledger, before) == []
     assert writer.submit(node.ledger, _fact(node.ledger, 4)).result(10) == before + 1  # the writer goes on
@@ -130,3 +135,71 @@ def test_commands_of_another_ledger_are_not_grouped_with_them(node: Node, writer
         assert _facts_after(other, 0) == [10]
     finally:
         other.dispose()
+
+
+def test_when_the_commit_itself_fails_no_command_of_the_group_is_saved(node: Node, writer: GroupWriter) -> None:
+    def orphan() -> None:  # a barcode of no item: refused only when the group commits
+        db = node.ledger.turn_connection()
+        db.execute("PRAGMA defer_foreign_keys=ON")
+        db.execute("INSERT INTO item_code (code, kind, sku) VALUES ('00000000000000', 'gtin', 'NO-SUCH-SKU')")
+
+    before = node.ledger.last_seq()
+    first, release = _blocked(node.ledger, writer)
+    queued = [writer.submit(node.ledger, _fact(node.ledger, 1, orphan)), writer.submit(node.ledger, _fact(node.ledger, 2))]
+    release.set()
+    errors = []
+    for future in [first, *queued]:
+        with pytest.raises(TransactionLost) as raised:
+            future.result(10)
+        assert "FOREIGN KEY" in str(raised.value.__cause__)
+        errors.append(raised.value)
+    assert len({id(error) for error in errors}) == 3  # each request re-raises its own
+    assert _facts_after(node.ledger, before) == []
+    assert writer.submit(node.ledger, _fact(node.ledger, 4)).result(10) == before + 1
+
+
+def test_a_cancelled_command_is_not_run_and_the_writer_goes_on(node: Node, writer: GroupWriter) -> None:
+    before = node.ledger.last_seq()
+    first, release = _blocked(node.ledger, writer)
+    cancelled = writer.submit(node.ledger, _fact(node.ledger, 1))
+    last = writer.submit(node.ledger, _fact(node.ledger, 2))
+    assert cancelled.cancel()  # its request was abandoned while it queued
+    release.set()
+    assert (first.result(10), last.result(10)) == (before + 1, before + 2)
+    assert _facts_after(node.ledger, before) == [0, 2]
+
+
+def test_a_command_cancelled_while_it_runs_leaves_the_writer_running(node: Node, writer: GroupWriter) -> None:
+    before = node.ledger.last_seq()
+    first, release = _blocked(node.ledger, writer)
+    first.cancel()  # too late: it runs; its answer has nobody to go to
+    release.set()
+    assert writer.submit(node.ledger, _fact(node.ledger, 1)).result(10) == before + 2
+    assert _facts_after(node.ledger, before) == [0, 1]
+
+
+def test_a_command_not_ready_to_join_starts_a_group_of_its_own(node: Node, writer: GroupWriter, commits: list[int]) -> None:
+    before = node.ledger.last_seq()
+    first, release = _blocked(node.ledger, writer)
+    later = writer.submit(node.ledger, _fact(node.ledger, 1), ready=lambda: False)  # promotions to load first
+    release.set()
+    assert (first.result(10), later.result(10)) == (before + 1, before + 2)
+    assert commits == [before + 1, before + 2]
+
+
+def test_a_retried_scan_in_the_same_group_answers_the_cart_with_its_item(node: Node, writer: GroupWriter) -> None:
+    cola = gtin13_with_check_digit("690000000001")
+    import_catalog(node.ledger, write_catalog(node.ledger.path.parent / "c.csv", [item_row("COLA", cola, price="300")]))
+    node.operators.add("101", "Cashier", Role.CASHIER, "1357")
+    node.shifts.open("shift-1", 1, "101", 0)
+    node.checkout.open_sale("sale-1", 1, "101")
+
+    def scan() -> int:
+        return len(node.checkout.add_item("sale-1", code=cola, request_id="scan-1").lines)
+
+    first, release = _blocked(node.ledger, writer)
+    original, retried = writer.submit(node.ledger, scan), writer.submit(node.ledger, scan)  # the lane timed out and retried
+    release.set()
+    first.result(10)
+    assert (original.result(10), retried.result(10)) == (1, 1)
+    assert len(node.checkout.get("sale-1").lines) == 1

@@ -391,18 +391,18 @@ def test_a_group_that_fails_keeps_nothing_and_tells_no_one(node: Node) -> None:
 
 
 def test_a_group_rolled_back_by_sqlite_is_reported_not_lost_silently(node: Node) -> None:
-    from edge.ledger import GroupLost
+    from edge.errors import TransactionLost
     ledger = node.ledger
     before = ledger.last_seq()
-    with pytest.raises(GroupLost, match="none of them was saved"), ledger.grouped():
+    with pytest.raises(TransactionLost, match="nothing of it was saved"), ledger.grouped():
         with ledger.unit_of_work() as uow:
             uow.journal("test.fact", {"n": 1})
             uow.commit()
-        with pytest.raises(GroupLost), ledger.unit_of_work() as uow:
+        with pytest.raises(TransactionLost), ledger.unit_of_work() as uow:
             uow.journal("test.fact", {"n": 2})
             uow.db.execute("ROLLBACK")  # as SQLite does by itself on some I/O errors
             uow.commit()
-        with pytest.raises(GroupLost), ledger.unit_of_work() as uow:
+        with pytest.raises(TransactionLost), ledger.unit_of_work() as uow:
             uow.journal("test.fact", {"n": 3})
     assert _kinds_after(node, before) == []
 
@@ -437,3 +437,29 @@ def test_when_the_unit_that_began_a_group_fails_the_next_one_begins_it_anew(node
             raise RuntimeError("boom")
     assert _kinds_after(node, before) == [2]
     assert ledger.last_seq() == before + 1
+
+
+def test_a_unit_that_sqlite_rolled_back_by_itself_does_not_look_committed(node: Node) -> None:
+    from edge.errors import TransactionLost
+    ledger = node.ledger
+    before = ledger.last_seq()
+    with pytest.raises(TransactionLost), ledger.unit_of_work() as uow:
+        uow.journal("test.fact", {"n": 1})
+        uow.db.execute("ROLLBACK")  # as SQLite does by itself on some I/O errors
+        uow.commit()
+    assert ledger.last_seq() == before
+
+
+def test_a_unit_queued_behind_a_group_past_its_deadline_changes_nothing(node: Node) -> None:
+    import time
+
+    from sqlalchemy.exc import OperationalError
+    ledger = node.ledger
+    before = ledger.last_seq()
+    with ledger.grouped():
+        with ledger.unit_of_work() as uow:
+            uow.journal("test.fact", {"n": 1})
+            uow.commit()
+        with pytest.raises(OperationalError, match="locked"), ledger.deadline(time.monotonic() - 1), ledger.unit_of_work() as uow:
+            uow.journal("test.fact", {"n": 2})  # its lane gave up waiting: it is answered 503, as outside a group
+    assert _kinds_after(node, before) == [1]
