@@ -15,13 +15,13 @@ from typing import Any, Protocol, TypeVar
 
 from sqlmodel import Session, col, select
 
-from edge import catalog, fastjson
+from edge import catalog
 from edge.cart_view import cart_from_saved, saved_cart
 from edge.clock import to_utc_text, utc_now
 from edge.ledger import Ledger, UnitOfWork, driver
 from edge.members import member_for_sale
 from edge.requests import Replayed, claim_request
-from edge.sale_tables import OpenSaleRow, SaleRow, ShiftRow, StoredValueRow
+from edge.sale_tables import OpenSaleRow, SaleRow, ShiftRow, StoredValueRow, sale_record
 from edge.settings import Settings
 from pos import tender as tenders
 from pos.errors import Conflict, InvalidInput, NotFound
@@ -156,10 +156,10 @@ class Checkout:
             found = db.execute("SELECT body FROM open_sale WHERE sale_id = ?", (sale_id,)).fetchone()
             if found is not None:
                 return cart_from_saved(found[0])
-            done = db.execute("SELECT body FROM sale WHERE sale_id = ?", (sale_id,)).fetchone()
-        if done is None:
-            raise NotFound(f"no sale {sale_id}")
-        return Sale.from_dict(fastjson.loads(done[0])["sale"])
+            done = db.execute("SELECT body, journal_seq FROM sale WHERE sale_id = ?", (sale_id,)).fetchone()
+            if done is None:
+                raise NotFound(f"no sale {sale_id}")
+            return Sale.from_dict(sale_record(db, done[0], done[1])["sale"])
 
     def cached_lane(self, sale_id: str) -> int | None:
         """The lane of a cart whose current version this process saved, without a read (None

@@ -3,7 +3,6 @@ journal row and (when the lane has a printer) its print job. Idempotent by reque
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from edge.checkout import missing_sale, open_shift_id
 from edge.clock import to_utc_text, utc_now
 from edge.ledger import Ledger, UnitOfWork
 from edge.members import record_coupon_uses
-from edge.sale_tables import SaleRow, StoredValueRow
+from edge.sale_tables import SaleRow, StoredValueRow, row_record, sale_record
 from edge.settings import Settings
 from edge.shifts import append_fact
 from pos.errors import Conflict, NotFound
@@ -143,14 +142,15 @@ class Completion:
         db: sqlite3.Connection, sale: Sale, receipt_seq: int, shift_id: str, total: int, tax: int,
         record: dict[str, Any], journal_seq: int, request_id: str,
     ) -> None:
-        """The cart becomes a sale row, and the request id is spent."""
+        """The cart becomes a sale row (its record is its journal row's: `sale_record`), and the
+        request id is spent."""
         now = to_utc_text(utc_now())
         db.execute("DELETE FROM open_sale WHERE sale_id = ?", (sale.sale_id,))
         db.execute(
             "INSERT INTO sale (sale_id, receipt_no, receipt_seq, lane, cashier_id, shift_id, completed_at, total, tax, "
             "body, journal_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (sale.sale_id, sale.receipt_no, receipt_seq, int(sale.lane_id), sale.cashier_id, shift_id,
-             to_utc_text(sale.closed_at) if sale.closed_at else now, total, tax, fastjson.dumps_text(record), journal_seq),
+             to_utc_text(sale.closed_at) if sale.closed_at else now, total, tax, None, journal_seq),
         )
         db.execute(
             "INSERT INTO request (request_id, kind, ref, created_at) VALUES (?, 'sale.complete', ?, ?)",
@@ -162,7 +162,8 @@ class Completion:
             row = session.exec(select(SaleRow).where(SaleRow.receipt_no == receipt_no)).first()
             if row is None:
                 raise NotFound(f"no receipt {receipt_no}")
-            return self._completed(row, replayed=False)
+            record = row_record(session, row)
+            return Completed(Sale.from_dict(record["sale"]), row.receipt_no, row.journal_seq, record, replayed=False)
 
     def _replay(self, db: sqlite3.Connection, request_id: str, sale_id: str) -> Completed | None:
         seen = db.execute("SELECT kind, ref FROM request WHERE request_id = ?", (request_id,)).fetchone()
@@ -172,13 +173,8 @@ class Completion:
             raise Conflict(f"request id {request_id} was already used for {seen[0]} of {seen[1]}")
         found = db.execute("SELECT receipt_no, journal_seq, body FROM sale WHERE sale_id = ?", (sale_id,)).fetchone()
         assert found is not None  # written in the same transaction as the request row
-        record = json.loads(found[2])
+        record = sale_record(db, found[2], found[1])
         return Completed(Sale.from_dict(record["sale"]), found[0], found[1], record, replayed=True)
-
-    @staticmethod
-    def _completed(row: SaleRow, replayed: bool) -> Completed:
-        record = json.loads(row.body)
-        return Completed(Sale.from_dict(record["sale"]), row.receipt_no, row.journal_seq, record, replayed)
 
     @staticmethod
     def _next_receipt_seq(db: sqlite3.Connection) -> int:

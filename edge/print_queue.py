@@ -31,7 +31,7 @@ from edge.completion import Completed
 from edge.ledger import Ledger, UnitOfWork
 from edge.print_documents import DocumentBuilder
 from edge.requests import Replayed, claim_request
-from edge.sale_tables import PrintJobRow, SaleRow
+from edge.sale_tables import PrintJobRow, SaleRow, row_record
 from edge.settings import Settings
 from pos.errors import Conflict, InvalidInput, NotFound
 from pos.pickup_slip import PickupSlip
@@ -290,14 +290,14 @@ class PrintQueue:
             first = session.exec(select(PrintJobRow).where(PrintJobRow.kind == RECEIPT, PrintJobRow.ref == receipt_no)
                                  .order_by(col(PrintJobRow.id))).first()
             sale = session.exec(select(SaleRow).where(SaleRow.receipt_no == receipt_no)).first()
+            record = None if sale is None else row_record(session, sale)
         if first is not None and first.state != "failed" and first.id is not None:
             return self.reprint(first.id, printer)
-        if sale is None:
+        if sale is None or record is None:
             raise NotFound(f"no receipt {receipt_no}")
         target = self._known_printer(printer) if printer else self.receipt_printer(sale.lane)
         if target is None:
             raise Conflict(f"lane {sale.lane} has no receipt printer: name one to print the copy on")
-        record = json.loads(sale.body)
         with self._ledger.unit_of_work() as uow:
             row = self._add(uow.session, sale.lane, target, COPY, receipt_no, lambda: self.documents.receipt(record))
             uow.commit()

@@ -17,7 +17,7 @@ from edge.clock import utc_now
 from edge.completion import apply_stock
 from edge.ledger import Ledger, UnitOfWork
 from edge.price_history import price_history
-from edge.sale_tables import ReturnRow, SaleRow, StoredValueRow
+from edge.sale_tables import ReturnRow, SaleRow, StoredValueRow, row_record
 from edge.settings import Settings
 from edge.shifts import load_shift, save_fact
 from pos.errors import Conflict, InvalidInput, NotFound
@@ -66,7 +66,7 @@ class Returns:
         """A receipt's sale and the returns made against it so far."""
         with self._ledger.read() as session:
             row = self._sale(session, receipt_no)
-            return Sale.from_dict(json.loads(row.body)["sale"]), self._previous(session, row.sale_id)
+            return Sale.from_dict(row_record(session, row)["sale"]), self._previous(session, row.sale_id)
 
     def with_receipt(
         self, return_id: str, receipt: str, items: Sequence[ReturnItem], *, lane: int, cashier_id: str,
@@ -81,7 +81,7 @@ class Returns:
                     raise Conflict(f"return id {return_id} was already used for a different return")
                 return replay
             row = self._sale(uow.session, receipt_number_from_scan(receipt))
-            sale = Sale.from_dict(json.loads(row.body)["sale"])
+            sale = Sale.from_dict(row_record(uow.session, row)["sale"])
             refund = return_with_receipt(
                 return_id=return_id, receipt=receipt_of(sale), items=items,
                 previous=self._previous(uow.session, row.sale_id), cashier_id=cashier_id, at=utc_now(),

@@ -5,12 +5,17 @@ All are derived state kept in the same transaction as the journal row that recor
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Index, String, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel
 
+from edge import fastjson
 from edge.clock import utc_column
+from edge.errors import LedgerCorrupt
+from edge.ledger import driver
 
 
 class OpenSaleRow(SQLModel, table=True):
@@ -44,8 +49,27 @@ class SaleRow(SQLModel, table=True):
     completed_at: datetime = Field(sa_column=utc_column())
     total: int
     tax: int
-    body: str
+    # The sale's record, for a sale written before migration 0007; NULL since: the record is
+    # the data of its journal row (`journal_seq`), not written twice (`sale_record`).
+    body: str | None = None
     journal_seq: int
+
+
+def sale_record(db: sqlite3.Connection, body: str | None, journal_seq: int) -> dict[str, Any]:
+    """A completed sale's record (its sale, totals, settlement, stock, request id)."""
+    if body is not None:
+        record: dict[str, Any] = fastjson.loads(body)
+        return record
+    found = db.execute("SELECT payload FROM journal WHERE seq = ?", (journal_seq,)).fetchone()
+    if found is None:
+        raise LedgerCorrupt(f"journal row {journal_seq} of a completed sale is missing: restore the ledger from a backup")
+    data: dict[str, Any] = fastjson.loads(found[0])["data"]
+    return data
+
+
+def row_record(session: Session, row: SaleRow) -> dict[str, Any]:
+    """`sale_record` of a row read through the ORM, in the same session."""
+    return sale_record(driver(session.connection()), row.body, row.journal_seq)
 
 
 class ReturnRow(SQLModel, table=True):

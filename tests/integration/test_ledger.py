@@ -463,3 +463,61 @@ def test_a_unit_queued_behind_a_group_past_its_deadline_changes_nothing(node: No
         with pytest.raises(OperationalError, match="locked"), ledger.deadline(time.monotonic() - 1), ledger.unit_of_work() as uow:
             uow.journal("test.fact", {"n": 2})  # its lane gave up waiting: it is answered 503, as outside a group
     assert _kinds_after(node, before) == [1]
+
+
+def _completed_sale(node: Node) -> str:
+    """A one-item cash sale on lane 4, completed; its receipt number."""
+    from edge.catalog import import_catalog
+    from edge.checkout import TenderRequest
+    from pos.catalog import gtin13_with_check_digit
+    from pos.operators import Role
+    from pos.tender import TenderKind
+    from tests.support.store import item_row, write_catalog
+
+    cola = gtin13_with_check_digit("690000000001")
+    import_catalog(node.ledger, write_catalog(node.ledger.path.parent / "c.csv", [item_row("COLA", cola, price="300")]))
+    node.operators.add("104", "Cashier", Role.CASHIER, "1357")
+    node.shifts.open("SH4", 4, "104", 0)
+    node.checkout.open_sale("S4", 4, "104")
+    node.checkout.add_item("S4", code=cola, quantity=2)
+    node.checkout.add_tender("S4", TenderRequest("T4", TenderKind.CASH, 1000, "CNY"))
+    return node.completion.complete("S4", "R4").receipt_no
+
+
+def test_a_sale_row_keeps_its_record_in_the_journal_once_and_reads_it_from_there(node: Node) -> None:
+    receipt_no = _completed_sale(node)
+    with node.ledger.reader.connect() as conn:
+        body, seq = conn.exec_driver_sql("SELECT body, journal_seq FROM sale WHERE receipt_no = ?", (receipt_no,)).one()
+        payload = conn.exec_driver_sql("SELECT payload FROM journal WHERE seq = ?", (seq,)).scalar_one()
+    assert body is None  # not written twice
+    done = node.completion.receipt(receipt_no)
+    assert done.record == json.loads(payload)["data"]
+    assert (done.sale.receipt_no, [line.quantity for line in done.sale.lines]) == (receipt_no, [2])
+    assert node.completion.complete("S4", "R4").record == done.record  # a retried complete reads it too
+    assert node.checkout.get("S4").receipt_no == receipt_no
+    assert node.returns.returned(receipt_no)[0].sale_id == "S4"
+
+
+def test_sale_rows_written_before_keep_their_body_and_read_alike(node: Node) -> None:
+    """Migration 0007 leaves old rows' bodies; its downgrade writes every body back from the journal."""
+    from alembic import command
+
+    from edge.bootstrap import build_node
+    from edge.ledger import _alembic_config
+
+    receipt_no = _completed_sale(node)
+    before = node.completion.receipt(receipt_no).record
+    with node.ledger.writer.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0006")
+    with node.ledger.reader.connect() as conn:
+        body = conn.exec_driver_sql("SELECT body FROM sale WHERE receipt_no = ?", (receipt_no,)).scalar_one()
+    assert json.loads(body) == before  # what an older node reads
+    settings = node.settings
+    node.close()
+    upgraded = build_node(settings)  # migrates to the newest schema again
+    try:
+        done = upgraded.completion.receipt(receipt_no)
+        assert done.record == before
+        assert upgraded.returns.returned(receipt_no)[0].sale_id == "S4"
+    finally:
+        upgraded.close()
