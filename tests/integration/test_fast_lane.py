@@ -152,6 +152,23 @@ def _disk_error() -> Exception:
     return OperationalError("COMMIT", None, sqlite3.OperationalError("disk I/O error"))
 
 
+def _scan_that_fails(apps: Callable[[bool], TestClient], fast_lane: bool, fault: Callable[[], Exception]) -> tuple[Any, str]:
+    """A scan on a node whose checkout raises `fault`: its answer, then the node's metrics page."""
+    app = apps(fast_lane).app
+    node = app.state.node  # type: ignore[attr-defined]
+    token = node.operators.login("101", "1357", 1).token
+    node.shifts.open(_ids(2), 1, "101", 0)
+    node.checkout.open_sale(_ids(1), 1, "101")
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise fault()
+
+    node.checkout.add_item = broken
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.post(f"/api/v1/sales/{_ids(1)}/items", json={"code": COLA}, headers={"authorization": f"Bearer {token}"})
+        return response, client.get("/metrics").text
+
+
 @pytest.mark.parametrize("fault", [lambda: RuntimeError("the disk went away"), _disk_error],
                          ids=["no handler", "a handler that hands it back"])
 def test_a_fault_no_handler_answers_is_a_plain_500_counted_once(
@@ -159,20 +176,7 @@ def test_a_fault_no_handler_answers_is_a_plain_500_counted_once(
 ) -> None:
     answers = []
     for fast_lane in (True, False):
-        app = apps(fast_lane).app
-        node = app.state.node  # type: ignore[attr-defined]
-        token = node.operators.login("101", "1357", 1).token
-        node.shifts.open(_ids(2), 1, "101", 0)
-        node.checkout.open_sale(_ids(1), 1, "101")
-
-        def broken(*_args: Any, **_kwargs: Any) -> Any:
-            raise fault()
-
-        node.checkout.add_item = broken
-        with TestClient(app, raise_server_exceptions=False) as client:
-            response = client.post(f"/api/v1/sales/{_ids(1)}/items", json={"code": COLA},
-                                   headers={"authorization": f"Bearer {token}"})
-            metrics = client.get("/metrics").text
+        response, metrics = _scan_that_fails(apps, fast_lane, fault)
         answers.append((response.status_code, response.headers["content-type"], response.text))
         counted = [line for line in metrics.splitlines() if line.startswith("storenode_http_requests_total{")
                    and 'status="500"' in line]
@@ -185,19 +189,7 @@ def test_a_change_the_ledger_could_not_keep_is_a_503_to_retry(apps: Callable[[bo
 
     answers = []
     for fast_lane in (True, False):
-        app = apps(fast_lane).app
-        node = app.state.node  # type: ignore[attr-defined]
-        token = node.operators.login("101", "1357", 1).token
-        node.shifts.open(_ids(2), 1, "101", 0)
-        node.checkout.open_sale(_ids(1), 1, "101")
-
-        def lost(*_args: Any, **_kwargs: Any) -> Any:
-            raise TransactionLost()
-
-        node.checkout.add_item = lost
-        with TestClient(app, raise_server_exceptions=False) as client:
-            response = client.post(f"/api/v1/sales/{_ids(1)}/items", json={"code": COLA},
-                                   headers={"authorization": f"Bearer {token}"})
+        response, _metrics = _scan_that_fails(apps, fast_lane, TransactionLost)
         answers.append((response.status_code, response.headers.get("retry-after"), response.json()["error"]))
     assert answers[0] == answers[1] == (503, "1", "ledger_rolled_back")
 
