@@ -16,7 +16,7 @@ from edge.checkout import missing_sale, open_shift_id
 from edge.clock import to_utc_text, utc_now
 from edge.ledger import Ledger, UnitOfWork
 from edge.members import record_coupon_uses
-from edge.sale_tables import SaleRow, StoredValueRow, row_record, sale_record
+from edge.sale_tables import IN_JOURNAL, SaleRow, StoredValueRow, row_record, sale_record
 from edge.settings import Settings
 from edge.shifts import append_fact
 from pos.errors import Conflict, NotFound
@@ -150,7 +150,7 @@ class Completion:
             "INSERT INTO sale (sale_id, receipt_no, receipt_seq, lane, cashier_id, shift_id, completed_at, total, tax, "
             "body, journal_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (sale.sale_id, sale.receipt_no, receipt_seq, int(sale.lane_id), sale.cashier_id, shift_id,
-             to_utc_text(sale.closed_at) if sale.closed_at else now, total, tax, None, journal_seq),
+             to_utc_text(sale.closed_at) if sale.closed_at else now, total, tax, IN_JOURNAL, journal_seq),
         )
         db.execute(
             "INSERT INTO request (request_id, kind, ref, created_at) VALUES (?, 'sale.complete', ?, ?)",

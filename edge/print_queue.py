@@ -289,9 +289,11 @@ class PrintQueue:
         with self._ledger.read() as session:
             first = session.exec(select(PrintJobRow).where(PrintJobRow.kind == RECEIPT, PrintJobRow.ref == receipt_no)
                                  .order_by(col(PrintJobRow.id))).first()
-            sale = session.exec(select(SaleRow).where(SaleRow.receipt_no == receipt_no)).first()
+            again = first is not None and first.state != "failed" and first.id is not None
+            sale = None if again else session.exec(select(SaleRow).where(SaleRow.receipt_no == receipt_no)).first()
             record = None if sale is None else row_record(session, sale)
-        if first is not None and first.state != "failed" and first.id is not None:
+        if again:
+            assert first is not None and first.id is not None
             return self.reprint(first.id, printer)
         if sale is None or record is None:
             raise NotFound(f"no receipt {receipt_no}")

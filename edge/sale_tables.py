@@ -49,21 +49,27 @@ class SaleRow(SQLModel, table=True):
     completed_at: datetime = Field(sa_column=utc_column())
     total: int
     tax: int
-    # The sale's record, for a sale written before migration 0007; NULL since: the record is
+    # The sale's record, for a sale written before migration 0007; '' since: the record is
     # the data of its journal row (`journal_seq`), not written twice (`sale_record`).
-    body: str | None = None
+    body: str
     journal_seq: int
 
 
-def sale_record(db: sqlite3.Connection, body: str | None, journal_seq: int) -> dict[str, Any]:
+IN_JOURNAL = ""  # a sale row's body since migration 0007: its record is its journal row's
+
+
+def sale_record(db: sqlite3.Connection, body: str, journal_seq: int) -> dict[str, Any]:
     """A completed sale's record (its sale, totals, settlement, stock, request id)."""
-    if body is not None:
+    if body != IN_JOURNAL:
         record: dict[str, Any] = fastjson.loads(body)
         return record
-    found = db.execute("SELECT payload FROM journal WHERE seq = ?", (journal_seq,)).fetchone()
-    if found is None:
-        raise LedgerCorrupt(f"journal row {journal_seq} of a completed sale is missing: restore the ledger from a backup")
-    data: dict[str, Any] = fastjson.loads(found[0])["data"]
+    found = db.execute("SELECT kind, payload FROM journal WHERE seq = ?", (journal_seq,)).fetchone()
+    if found is None or found[0] != "sale.completed":
+        what = "missing" if found is None else f"a {found[0]!r} row"
+        raise LedgerCorrupt(
+            f"a completed sale's journal row {journal_seq} is {what}, not its sale.completed: restore the ledger from a backup"
+        )
+    data: dict[str, Any] = fastjson.loads(found[1])["data"]
     return data
 
 

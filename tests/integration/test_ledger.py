@@ -16,7 +16,7 @@ from edge import journal
 from edge.bootstrap import Node
 from edge.customer_tables import MemberRow
 from edge.errors import LedgerCorrupt, LedgerForeign, LedgerMissing
-from edge.ledger import Ledger
+from edge.ledger import Ledger, driver
 from tests.support.store import behind_a_foreign_write_lock
 
 
@@ -489,7 +489,7 @@ def test_a_sale_row_keeps_its_record_in_the_journal_once_and_reads_it_from_there
     with node.ledger.reader.connect() as conn:
         body, seq = conn.exec_driver_sql("SELECT body, journal_seq FROM sale WHERE receipt_no = ?", (receipt_no,)).one()
         payload = conn.exec_driver_sql("SELECT payload FROM journal WHERE seq = ?", (seq,)).scalar_one()
-    assert body is None  # not written twice
+    assert body == ""  # not written twice
     done = node.completion.receipt(receipt_no)
     assert done.record == json.loads(payload)["data"]
     assert (done.sale.receipt_no, [line.quantity for line in done.sale.lines]) == (receipt_no, [2])
@@ -499,7 +499,7 @@ def test_a_sale_row_keeps_its_record_in_the_journal_once_and_reads_it_from_there
 
 
 def test_sale_rows_written_before_keep_their_body_and_read_alike(node: Node) -> None:
-    """Migration 0007 leaves old rows' bodies; its downgrade writes every body back from the journal."""
+    """Migration 0007 leaves old rows' bodies; its downgrade writes every empty body back from the journal."""
     from alembic import command
 
     from edge.bootstrap import build_node
@@ -521,3 +521,32 @@ def test_sale_rows_written_before_keep_their_body_and_read_alike(node: Node) -> 
         assert upgraded.returns.returned(receipt_no)[0].sale_id == "S4"
     finally:
         upgraded.close()
+
+
+def test_a_sale_whose_journal_row_is_not_its_record_is_refused_by_name(node: Node) -> None:
+    from edge.sale_tables import sale_record
+
+    receipt_no = _completed_sale(node)
+    with node.ledger.reader.connect() as conn:
+        seq = conn.exec_driver_sql("SELECT journal_seq FROM sale WHERE receipt_no = ?", (receipt_no,)).scalar_one()
+        db = driver(conn)
+        with pytest.raises(LedgerCorrupt, match=rf"journal row {seq - 1} is a '[a-z_.]+' row, not its sale.completed"):
+            sale_record(db, "", seq - 1)
+        with pytest.raises(LedgerCorrupt, match="journal row 999999 is missing"):
+            sale_record(db, "", 999_999)
+
+
+def test_a_downgrade_that_cannot_write_a_record_back_names_the_sale_and_changes_nothing(node: Node) -> None:
+    from alembic import command
+
+    from edge.ledger import _alembic_config
+
+    receipt_no = _completed_sale(node)
+    with node.ledger.writer.begin() as conn:
+        conn.exec_driver_sql("UPDATE sale SET journal_seq = 1 WHERE receipt_no = ?", (receipt_no,))  # not its record
+    with pytest.raises(RuntimeError, match=f"cannot write the records of these sales back.*{receipt_no}"), \
+            node.ledger.writer.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0006")
+    assert node.ledger.schema_revision() == Ledger.head_revision()
+    with node.ledger.reader.connect() as conn:
+        assert conn.exec_driver_sql("SELECT body FROM sale WHERE receipt_no = ?", (receipt_no,)).scalar_one() == ""
