@@ -36,6 +36,11 @@ class Completed:
     record: dict[str, Any]  # what the journal row says (totals, settlement, stock, shift)
     replayed: bool = False
 
+    @classmethod
+    def stored(cls, record: dict[str, Any], receipt_no: str, journal_seq: int, *, replayed: bool) -> Completed:
+        """A sale completed before, from its record (`edge.sale_tables.sale_record`)."""
+        return cls(Sale.from_dict(record["sale"]), receipt_no, journal_seq, record, replayed)
+
 
 def stock_deltas(sale: Sale, price_per_kg: Callable[[str], int]) -> dict[str, int]:
     """Stock out per SKU: pieces, or grams for goods sold by weight. A price-labelled pack of
@@ -162,8 +167,7 @@ class Completion:
             row = session.exec(select(SaleRow).where(SaleRow.receipt_no == receipt_no)).first()
             if row is None:
                 raise NotFound(f"no receipt {receipt_no}")
-            record = row_record(session, row)
-            return Completed(Sale.from_dict(record["sale"]), row.receipt_no, row.journal_seq, record, replayed=False)
+            return Completed.stored(row_record(session, row), row.receipt_no, row.journal_seq, replayed=False)
 
     def _replay(self, db: sqlite3.Connection, request_id: str, sale_id: str) -> Completed | None:
         seen = db.execute("SELECT kind, ref FROM request WHERE request_id = ?", (request_id,)).fetchone()
@@ -173,8 +177,7 @@ class Completion:
             raise Conflict(f"request id {request_id} was already used for {seen[0]} of {seen[1]}")
         found = db.execute("SELECT receipt_no, journal_seq, body FROM sale WHERE sale_id = ?", (sale_id,)).fetchone()
         assert found is not None  # written in the same transaction as the request row
-        record = sale_record(db, found[2], found[1])
-        return Completed(Sale.from_dict(record["sale"]), found[0], found[1], record, replayed=True)
+        return Completed.stored(sale_record(db, found[2], found[1]), found[0], found[1], replayed=True)
 
     @staticmethod
     def _next_receipt_seq(db: sqlite3.Connection) -> int:
