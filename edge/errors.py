@@ -25,6 +25,13 @@ class TransactionLost(LedgerError):
                          "nothing of it was saved, try again")
 
 
+class LedgerClosed(LedgerError):
+    """A change asked of a ledger this node has closed (it is stopping): nothing was changed."""
+
+    def __init__(self) -> None:
+        super().__init__("the ledger is closed (the node is stopping): nothing was changed, try again when it is back")
+
+
 class LedgerMissing(LedgerError):
     pass
 

@@ -28,7 +28,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 from edge import journal
-from edge.errors import LedgerCorrupt, LedgerForeign, LedgerMissing, TransactionLost
+from edge.errors import LedgerClosed, LedgerCorrupt, LedgerForeign, LedgerMissing, TransactionLost
 
 MIGRATIONS = "edge:migrations"
 log = logging.getLogger("storenode.ledger")
@@ -145,6 +145,7 @@ class Ledger:
         self._turn_db: sqlite3.Connection | None = None
         self._turn_engine: Engine | None = None
         self._turn_owner: int | None = None  # the thread whose unit of work has the turn
+        self._closed = False  # disposed: no unit of work begins (a lane command still queued answers 503)
         self._deadlines = threading.local()  # per thread: when a queued request stops waiting
         self._groups = threading.local()  # per thread: the group its units of work join
         self._commit_listeners: list[Callable[[], None]] = []
@@ -195,6 +196,8 @@ class Ledger:
 
     def turn_connection(self) -> sqlite3.Connection:
         """The units of work's connection (call with the write turn held)."""
+        if self._closed:
+            raise LedgerClosed()
         if self._turn_db is None:
             db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, check_same_thread=False)
             _configure(db, self._busy_timeout_ms, cache_kib=65536)
@@ -325,7 +328,8 @@ class Ledger:
     def dispose(self) -> None:
         self.writer.dispose()
         self.reader.dispose()
-        with self.write_turn:
+        with self.write_turn:  # after the unit of work or group that has it
+            self._closed = True
             if self._turn_engine is not None:
                 self._turn_engine.dispose()
                 self._turn_engine = None

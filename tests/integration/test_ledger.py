@@ -550,3 +550,19 @@ def test_a_downgrade_that_cannot_write_a_record_back_names_the_sale_and_changes_
     assert node.ledger.schema_revision() == Ledger.head_revision()
     with node.ledger.reader.connect() as conn:
         assert conn.exec_driver_sql("SELECT body FROM sale WHERE receipt_no = ?", (receipt_no,)).scalar_one() == ""
+
+
+def test_a_closed_ledger_refuses_a_unit_of_work_instead_of_opening_the_file_again(node: Node) -> None:
+    from edge.errors import LedgerClosed
+
+    ledger = node.ledger
+    before = ledger.last_seq()
+    ledger.dispose()  # the node stops; a lane command still queued comes after
+    with pytest.raises(LedgerClosed, match="nothing was changed"), ledger.unit_of_work() as uow:
+        uow.journal("test.fact", {"n": 1})
+        uow.commit()
+    reopened = Ledger.open(ledger.path, store_id=node.settings.store.id)
+    try:
+        assert reopened.last_seq() == before
+    finally:
+        reopened.dispose()
