@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,8 @@ def serve(
             uvicorn.Config(create_app(node), host=bind_host, port=bind_port, log_config=None, access_log=False)
         )
         if foreground is None:
-            server.run()
+            with _stopped_by_sigterm():
+                server.run()
         else:
             thread = threading.Thread(target=server.run, name="http", daemon=True)
             thread.start()
@@ -63,6 +66,24 @@ def serve(
         if sync is not None:
             sync.stop()
         node.close()
+        log.info("store %s stopped", settings.store.id)
+
+
+@contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """SIGTERM (`docker stop`, systemd) stops the node as Ctrl-C does: closed, not killed.
+    uvicorn serves until the signal, then raises it again under the handler that was there
+    before it, to exit as the signal would; Python's default for SIGTERM would end the
+    process on the spot, before the devices, the sync link and the ledger are closed. The
+    handler here lets it return instead (main thread only, where signals are handled)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _report_sync(node: Node, sync: Any, stop: threading.Event, every_s: float = 5.0) -> None:

@@ -110,3 +110,21 @@ def test_backup_makes_a_verifiable_copy(tmp_path: Path) -> None:
     copy.close()
     again = storenode("--config", str(config), "backup", str(target))
     assert again.returncode == 2 and "exists" in _one_line(again.stderr)
+
+
+def test_sigterm_stops_the_node_cleanly_with_its_ledger_closed(tmp_path: Path) -> None:
+    """`docker stop` sends SIGTERM: the node closes (devices, sync link, ledger) and exits 0,
+    not killed mid-way by the signal's default action."""
+    from edge.bootstrap import build_node
+    from edge.settings import load_settings
+    from tests.support.node_process import NodeProcess
+
+    config = write_config(tmp_path)
+    build_node(load_settings(config), init=True).close()
+    node = NodeProcess(config)
+    node.start()
+    assert node.process is not None
+    node.process.terminate()
+    assert node.process.wait(timeout=30) == 0, node.log.read_text()[-2000:]
+    assert "store T001 stopped" in node.log.read_text()
+    assert not (tmp_path / "store.db-wal").exists()  # the last connection closed: SQLite checkpointed and removed it
