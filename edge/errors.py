@@ -32,6 +32,15 @@ class LedgerClosed(LedgerError):
         super().__init__("the ledger is closed (the node is stopping): nothing was changed, try again when it is back")
 
 
+class LedgerSyncFailed(LedgerError):
+    """The disk did not confirm a write of the ledger (its WAL's sync failed). What was being
+    saved may not survive a power cut, and the node takes no more changes until it restarts."""
+
+    def __init__(self, err: OSError) -> None:
+        super().__init__(f"the ledger's disk did not confirm a write ({err}): this change may not survive a power cut; "
+                         "the node takes no more changes: check the disk, then restart the node")
+
+
 class LedgerMissing(LedgerError):
     pass
 

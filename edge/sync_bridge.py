@@ -49,11 +49,15 @@ class LedgerJournal:
         self._ledger = ledger
 
     def rows_after(self, seq: int, limit: int) -> Sequence[OutboundRow]:
+        """Rows to publish, once durable: a row read a moment after its commit may not be synced
+        yet (`edge.ledger`), and HQ must never count a sale a power cut then takes back."""
         with self._ledger.reader.connect() as conn:
             result = conn.exec_driver_sql(
                 "SELECT seq, payload, prev_hash, hash FROM journal WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
             )
-            return [OutboundRow(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in result]
+            rows = [OutboundRow(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in result]
+        self._ledger.make_durable()
+        return rows
 
     def last_seq(self) -> int:
         return self._ledger.last_seq()

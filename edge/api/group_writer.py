@@ -4,9 +4,15 @@ A completed sale is durable when its commit has synced the WAL, and on the store
 sync is a third of a sale's time on the one writer. The writer therefore runs the commands
 that queued while it was busy in one transaction (`Ledger.grouped`): each command in a
 savepoint of its own, so one that fails undoes only itself, and one commit, one sync, for
-them all. No command is answered before the commit that makes it durable; if that commit
-fails, every command of the group answers an error (`TransactionLost`, a 503 to retry) and
-none of them is in the ledger (a lane retries with the same request id).
+them all. The sync itself runs on a second thread, the answerer, while the writer runs the
+next group: it makes the group durable (`Group.settle`), tells its listeners, then answers
+its commands, group after group in order.
+
+No command is answered, and no listener told, before the sync that makes its commit durable.
+If the commit fails, every command of the group answers an error (`TransactionLost`, a 503 to
+retry) and none of them is in the ledger (a lane retries with the same request id). If the
+sync fails, they answer `LedgerSyncFailed` (a 503): the disk did not confirm them, and the
+ledger takes no more changes.
 
 With one lane, or with lanes that do not scan at the same moment, a group is one command:
 it waits for nothing. A group takes at most `MOST` commands, so the first of them waits
@@ -19,6 +25,7 @@ work never holds the ledger.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -27,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge.errors import TransactionLost
-from edge.ledger import Ledger
+from edge.ledger import Group, Ledger
 
 log = logging.getLogger(__name__)
 MOST = 8  # commands a group takes at most
@@ -70,6 +77,7 @@ class GroupWriter:
         self._queue: deque[_Command] = deque()
         self._ready = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
+        self._settling: queue.SimpleQueue[tuple[Group | None, list[_Command]]] = queue.SimpleQueue()
 
     def submit(self, ledger: Ledger, call: Callable[[], Any], ready: Callable[[], bool] = _always) -> Future[Any]:
         """Run `call` (which changes `ledger` in its units of work) on the writer; its answer
@@ -81,6 +89,7 @@ class GroupWriter:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
+                threading.Thread(target=self._answer, name=f"{self._name}-answers", daemon=True).start()
             self._ready.notify()
         return command.future
 
@@ -109,19 +118,38 @@ class GroupWriter:
         first = self._next(None)
         assert first is not None
         group = [first]
+        committed: Group | None = None
         try:
-            with first.ledger.grouped():
+            with first.ledger.grouped(settle_later=True) as open_group:
                 command: _Command | None = first
                 while command is not None:
                     command.run()
                     command = self._next(first.ledger) if len(group) < MOST else None
                     if command is not None:
                         group.append(command)
+            committed = open_group
         except BaseException as err:  # its commit failed: none of the group is in the ledger
             log.error("a group of %d lane commands failed to commit: %s", len(group), err)
             for command in group:
                 if command.error is None:
                     command.error = TransactionLost()  # each its own: every request re-raises it
                     command.error.__cause__ = err
-        for command in group:
-            command.answer()
+        self._settling.put((committed, group))
+
+    def _answer(self) -> None:
+        """Settle each committed group (sync, listeners), then answer its commands."""
+        while True:
+            committed, group = self._settling.get()
+            try:
+                if committed is not None:
+                    committed.settle()
+            except BaseException as err:  # not durable: nobody may be told it was done
+                log.error("a group of %d lane commands was not made durable: %s", len(group), err)
+                for command in group:
+                    if command.error is None:
+                        command.error = err
+            for command in group:
+                try:
+                    command.answer()
+                except BaseException:  # the answerer must outlive any one answer
+                    log.exception("a lane command's answer failed")

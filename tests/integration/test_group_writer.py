@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -56,15 +57,20 @@ def _blocked(ledger: Ledger, writer: GroupWriter) -> tuple[Future[int], threadin
 
 
 @pytest.fixture
-def commits(node: Node) -> Iterator[list[int]]:
+def commits(node: Node, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """The journal's last seq as each commit of the units of work's connection makes it, in the
+    order they commit (the listeners of a commit run later, once it is durable)."""
     seen: list[int] = []
+    commit = node.ledger.wal.commit
 
-    def count() -> None:
-        seen.append(node.ledger.last_seq())
+    def counted(db: sqlite3.Connection) -> int:
+        (last,) = db.execute("SELECT MAX(seq) FROM journal").fetchone()
+        number = commit(db)
+        seen.append(last)
+        return number
 
-    node.ledger.on_commit(count)
+    monkeypatch.setattr(node.ledger.wal, "commit", counted)
     yield seen
-    node.ledger.remove_on_commit(count)
 
 
 def test_commands_that_queued_are_committed_once_and_each_answered(node: Node, writer: GroupWriter, commits: list[int]) -> None:

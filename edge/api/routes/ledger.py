@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from edge import journal
-from edge.api.deps import CurrentManager, ReadConn
+from edge.api.deps import CurrentManager, NodeDep, ReadConn
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 
@@ -33,14 +33,17 @@ class VerifyPublic(BaseModel):
 @router.get("/journal")
 def journal_rows(
     _manager: CurrentManager,
+    node: NodeDep,
     conn: ReadConn,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[JournalRowPublic]:
-    return [
+    rows = [
         JournalRowPublic(seq=e.seq, at=e.at, kind=e.kind, data=json.loads(e.payload)["data"], hash=e.hash)
         for e in journal.rows_after(conn, after, limit)
     ]
+    node.ledger.make_durable()  # rows taken out of the store (HQ tooling): each one durable first
+    return rows
 
 
 @router.get("/verify")
