@@ -56,11 +56,20 @@ def _is_plain(value: Any) -> bool:
     return True
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # per dataclass: its fields' names (`fields` is slow)
+
+
 def plain(value: Any) -> Any:
     """Dataclasses, enums, datetimes and tuples as JSON's own types (dicts, values, ISO text,
     lists), field by field: `dataclasses.asdict` deep-copies, and this runs once a sale."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    kind = type(value)
+    if kind in _LEAVES:
+        return value
+    names = _FIELD_NAMES.get(kind)
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES.setdefault(kind, tuple(f.name for f in fields(value)))
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime):
