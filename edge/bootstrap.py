@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from edge.settings import Settings
 from edge.shifts import Shifts
 from pos.catalog import TaxClass
 from pos.sale import Sale
+
+log = logging.getLogger("storenode.node")
 
 
 @dataclass
@@ -45,6 +48,9 @@ class Node:
         self.lanes.start()
 
     def close(self) -> None:
+        # The lane's last groups tell their listeners (a cash sale's drawer) before the devices stop.
+        if not self.ledger.wait_settled(5.0):
+            log.warning("lane commands were still being saved when the node stopped")
         self.lanes.stop()
         self.ledger.dispose()
 

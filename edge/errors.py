@@ -37,6 +37,7 @@ class LedgerSyncFailed(LedgerError):
     saved may not survive a power cut, and the node takes no more changes until it restarts."""
 
     def __init__(self, err: OSError) -> None:
+        self.cause = err
         super().__init__(f"the ledger's disk did not confirm a write ({err}): this change may not survive a power cut; "
                          "the node takes no more changes: check the disk, then restart the node")
 

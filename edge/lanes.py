@@ -210,6 +210,11 @@ class Lanes:
         self.print_queue = print_queue
         self.lanes: dict[int, LaneDevices] = {}
         self._printers: dict[str, ReceiptPrinter] = {}
+        # Per lane, the sale version the pole display was last given: the lane's writer tells of
+        # a group once it is synced, a device's scan as soon as its own sync is done, so an older
+        # version of a cart can be told after a newer one; it is not shown.
+        self._shown: dict[int, tuple[str, int]] = {}
+        self._shown_lock = threading.Lock()
 
     # -- life -------------------------------------------------------------------------------
 
@@ -358,11 +363,21 @@ class Lanes:
 
     # -- the display and the drawer follow the sale -----------------------------------------
 
+    def _newer(self, sale: Sale) -> bool:
+        """Whether `sale` is newer than what the lane's display was given last (and note it)."""
+        lane = int(sale.lane_id)
+        with self._shown_lock:
+            last = self._shown.get(lane)
+            if last is not None and last[0] == sale.sale_id and last[1] >= sale.version:
+                return False
+            self._shown[lane] = (sale.sale_id, sale.version)
+            return True
+
     def sale_changed(self, sale: Sale) -> None:
         """Checkout listener: the last item and the total on the pole display."""
         devices = self.lanes.get(int(sale.lane_id))
         display = None if devices is None else devices.display
-        if devices is None or display is None:
+        if devices is None or display is None or not self._newer(sale):
             return
         try:
             if sale.state is SaleState.OPEN and sale.active_lines:
@@ -384,7 +399,7 @@ class Lanes:
         try:
             change = int(done.record["settlement"]["change"])
             display = devices.display
-            if display is not None:
+            if display is not None and self._newer(done.sale):
                 paid = sum(t.amount for t in done.sale.tenders)
                 devices.work.show(lambda: display.show_change(paid, change))
             if any(t.kind is TenderKind.CASH for t in done.sale.tenders):

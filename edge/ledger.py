@@ -10,11 +10,12 @@ crash) and makes the commit durable with one `fdatasync` of the WAL (`WalSync`) 
 anything is told of it: the unit's caller, its listeners, HQ. A lone unit syncs before its
 commit returns, as FULL would. A group (the lane's writer thread) is synced while the writer
 runs the next group, so that a sale's sync no longer holds up the next sale's work. The cost:
-another connection of this node may read a commit up to one sync before it is durable. A
-change that rests on what it read is itself only told after its own sync, which covers the
-earlier commit (the WAL is written in order); only a read's answer could show a change that a
-power cut in that millisecond then loses, and that change's own lane was not yet told of it.
-What leaves the store (the journal rows published to HQ) waits for `make_durable` first.
+another connection of this node may read a commit before it is durable, until its sync (a
+fraction of a millisecond, behind any group still waiting for its own). A change that rests on
+what it read is itself only told after its own sync, which covers the earlier commit (the WAL
+is written in order); only a read's answer could show a change that a power cut in that
+moment then loses, and that change's own lane was not yet told of it. What leaves the store
+(the journal rows published to HQ, the journal export) waits for `make_durable` first.
 """
 
 from __future__ import annotations
@@ -68,23 +69,46 @@ def _configure(dbapi_connection: sqlite3.Connection, busy_timeout_ms: int, cache
     cursor.close()
 
 
+_fdatasync = os.fdatasync  # by name, so that a test can stand in for a failing disk
+
+
 class WalSync:
     """Durability for the units of work's connection, which commits with synchronous=NORMAL:
     its commits are numbered, and `sync` makes those up to a number durable with one
     `fdatasync` of the WAL file (the data SQLite's FULL commit would have synced itself).
     Whoever needs a commit durable syncs; a caller whose commit another's sync covered
-    returns at once. A failed sync fails every later one: what the disk dropped is not known,
+    returns at once. A failed fdatasync fails every later sync of a commit not yet durable:
+    what the disk dropped is not known (Linux may mark the pages it could not write clean),
     so the ledger takes no more changes (a restart recovers what the disk holds)."""
 
-    def __init__(self, wal: Path, committed: Callable[[], None] = lambda: None) -> None:
-        self._wal = wal
+    def __init__(self, committed: Callable[[], None] = lambda: None, failed: Callable[[], None] = lambda: None) -> None:
         self._committed = committed  # after each commit returns (the checkpointer's cue)
+        self._failed = failed  # once, when a sync fails
         self._state = threading.Condition(threading.Lock())
         self.begun = 0  # commits issued: a commit's number is taken before SQLite writes its frames
         self.written = 0  # commits returned (their frames are in the WAL file, or they failed)
         self.synced = 0  # commits durable
         self._syncing = threading.Lock()  # one fdatasync at a time
+        self._fd: int | None = None  # the WAL file, open while the units of work's connection is
+        self.path = ""
         self.failed: OSError | None = None
+
+    def attach(self, db: sqlite3.Connection) -> None:
+        """Sync the WAL of `db` from now on: the file SQLite writes, as SQLite names it (a
+        ledger reached through a symlink has its WAL beside the file the link points at). The
+        file stays open: the WAL is only removed when the last connection closes."""
+        path = f"{db.execute('PRAGMA database_list').fetchone()[2]}-wal"
+        fd = os.open(path, os.O_RDONLY)
+        with self._syncing:
+            old, self._fd, self.path = self._fd, fd, path
+        if old is not None:
+            os.close(old)
+
+    def detach(self) -> None:
+        with self._syncing:
+            fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
 
     def commit(self, db: sqlite3.Connection) -> int:
         """Commit `db`'s transaction; the commit's number (for `sync`)."""
@@ -97,7 +121,10 @@ class WalSync:
             with self._state:
                 self.written = number  # the turn serialises commits: they return in order
                 self._state.notify_all()
-        self._committed()
+        try:
+            self._committed()
+        except Exception:  # the commit stands; a checkpoint is only later
+            log.exception("after a commit of the ledger")
         return number
 
     def sync(self, upto: int | None = None) -> None:
@@ -105,28 +132,28 @@ class WalSync:
         that may have seen any of them needs)."""
         with self._state:
             target = self.begun if upto is None else upto
-            if self.failed is None and self.synced >= target:
+            if self.synced >= target:
                 return
             while self.written < target:  # a commit still writing its frames
                 self._state.wait()
         with self._syncing:
-            if self.failed is not None:
-                raise LedgerSyncFailed(self.failed)
             if self.synced >= target:
                 return  # another caller's sync covered it
+            if self.failed is not None:
+                raise LedgerSyncFailed(self.failed)
+            if self._fd is None:
+                raise LedgerClosed()
             covered = self.written
             try:
-                try:
-                    _fdatasync(self._wal)
-                except FileNotFoundError:
-                    # The last connection closed: SQLite copied the WAL into the ledger file,
-                    # then removed it. Those pages are the ledger file's now.
-                    _fdatasync(self._wal.with_name(self._wal.name.removesuffix("-wal")))
+                _fdatasync(self._fd)
             except OSError as err:
                 self.failed = err
-                log.critical("the ledger's WAL %s could not be synced: %s; no more changes are taken", self._wal, err)
-                raise LedgerSyncFailed(err) from err
-            self.synced = max(self.synced, covered)
+                log.critical("the ledger's WAL %s could not be synced: %s; no more changes are taken", self.path, err)
+            else:
+                self.synced = max(self.synced, covered)
+                return
+        self._failed()
+        raise LedgerSyncFailed(self.failed)
 
     def check(self) -> None:
         """Refuse a change once a sync has failed."""
@@ -172,22 +199,19 @@ class Checkpointer:
             except Exception as err:  # the next commit cues another; SQLite's own remains past OUTGROWN_PAGES
                 log.warning("checkpoint of the ledger's WAL failed: %s", err)
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """No checkpoint from now on (the one under way, if any, ends)."""
         with self._lock:
             self._stopped = True
-            thread, self._thread = self._thread, None
         self._halt.set()
         self._due.set()
+
+    def stop(self) -> None:
+        self.halt()
+        with self._lock:
+            thread, self._thread = self._thread, None
         if thread is not None:
-            thread.join()
-
-
-def _fdatasync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fdatasync(fd)
-    finally:
-        os.close(fd)
+            thread.join(10)
 
 
 class _UnitOwned:
@@ -293,7 +317,12 @@ class Ledger:
         self._commit_listeners: list[Callable[[], None]] = []
         event.listen(self.writer, "commit", self._writer_committed)
         self._checkpointer = Checkpointer(self)
-        self.wal = WalSync(Path(f"{path}-wal"), self._checkpointer.cue)  # the units of work's commits, made durable
+        # The units of work's commits, made durable; after a failed sync nothing more is
+        # written: no checkpoint copies pages of unknown state, no other engine commits.
+        self.wal = WalSync(self._checkpointer.cue, self._checkpointer.halt)
+        event.listen(self.writer, "begin", lambda _conn: self.wal.check())
+        self._unsettled = 0  # groups committed whose sync and listeners are still to come
+        self._settled = threading.Condition(threading.Lock())
 
     @classmethod
     def open(
@@ -347,6 +376,7 @@ class Ledger:
             db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, check_same_thread=False)
             _configure(db, self._busy_timeout_ms, cache_kib=65536)
             db.execute("PRAGMA synchronous=NORMAL")  # the WAL is synced by `wal` before anyone is told
+            self.wal.attach(db)
             # Checkpoints run on the checkpointer's thread, beside the units of work; SQLite's own,
             # in a commit, only when the WAL outgrows that (a commit waits for it to be copied).
             db.execute(f"PRAGMA wal_autocheckpoint={Checkpointer.OUTGROWN_PAGES}")
@@ -367,6 +397,8 @@ class Ledger:
     def _forget_turn_connection(self, db: sqlite3.Connection) -> None:
         if self._turn_db is db:
             self._turn_db = self._turn_engine = None
+            with suppress(LedgerSyncFailed, LedgerClosed):  # what it committed, before its WAL is let go
+                self.wal.sync()
 
     @contextmanager
     def deadline(self, at: float) -> Iterator[None]:
@@ -418,6 +450,9 @@ class Ledger:
                 if group.broken or not db.in_transaction:
                     raise TransactionLost()
                 group.commit_number = self.wal.commit(db)
+                if settle_later:
+                    with self._settled:
+                        self._unsettled += 1
         except BaseException:
             if group.db is not None and group.db.in_transaction:
                 group.db.rollback()
@@ -429,6 +464,17 @@ class Ledger:
                 self.write_turn.release()
         if not settle_later:
             group.settle()
+
+    def wait_settled(self, timeout_s: float) -> bool:
+        """Wait until every group committed so far is settled (durable, listeners told): before
+        the devices stop, so that a cash sale's drawer still opens. False if `timeout_s` ran out."""
+        with self._settled:
+            return self._settled.wait_for(lambda: self._unsettled == 0, timeout_s)
+
+    def _group_settled(self) -> None:
+        with self._settled:
+            self._unsettled -= 1
+            self._settled.notify_all()
 
     def make_durable(self, upto: int | None = None) -> None:
         """Make what the units of work committed durable (up to a commit's number; default:
@@ -487,9 +533,10 @@ class Ledger:
         self.reader.dispose()
         with self.write_turn:  # after the unit of work or group that has it
             self._closed = True
-            if self._turn_db is not None and self.wal.failed is None:
+            if self._turn_db is not None:
                 with suppress(LedgerSyncFailed):  # logged; the group's commands answer it too
                     self.wal.sync()  # a group's commit still to be settled
+            self.wal.detach()
             if self._turn_engine is not None:
                 self._turn_engine.dispose()
                 self._turn_engine = None
@@ -522,6 +569,7 @@ class Group:
 
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
+        self._settled = False
         self.commit_number = 0  # WalSync's number of the group's commit; 0: nothing committed
         self.holds_turn = False
         self.in_unit = False
@@ -532,13 +580,20 @@ class Group:
 
     def settle(self) -> None:
         """Make the group's commit durable, then tell its listeners (LedgerSyncFailed, and
-        nobody told, if the disk does not confirm it)."""
-        if self.commit_number:
-            self._ledger.make_durable(self.commit_number)
-        if self.wrote:
-            self._ledger.committed()
-        for tell in self.after:
-            tell()
+        nobody told, if the disk does not confirm it). Once only."""
+        settled, self._settled = self._settled, True
+        if settled:
+            return
+        try:
+            if self.commit_number:
+                self._ledger.make_durable(self.commit_number)
+            if self.wrote:
+                self._ledger.committed()
+            for tell in self.after:
+                tell()
+        finally:
+            if self.commit_number:
+                self._ledger._group_settled()
 
 
 class UnitOfWork:

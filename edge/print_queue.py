@@ -92,7 +92,10 @@ class LedgerJobStore:
         return jobs
 
     def claim(self, job_id: str, printer_id: str) -> bool:
-        """Mark a job `sending` if it is still pending on that printer (not redirected meanwhile)."""
+        """Mark a job `sending` if it is still pending on that printer (not redirected meanwhile).
+        A write, synced before it returns: that sync covers the sale the job was read with
+        (`pending` reads it perhaps before it is durable), so nothing prints a sale a power
+        cut could take back. Keep it a unit of work."""
         with self._ledger.unit_of_work() as uow:
             result = uow.session.exec(
                 update(PrintJobRow)

@@ -33,7 +33,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from edge.errors import TransactionLost
+from edge.errors import LedgerSyncFailed, TransactionLost
 from edge.ledger import Group, Ledger
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,15 @@ MOST = 8  # commands a group takes at most
 
 def _always() -> bool:
     return True
+
+
+def _each_its_own(err: BaseException) -> BaseException:
+    """The error a command of a group answers: its own instance, as every request re-raises it."""
+    if isinstance(err, LedgerSyncFailed):
+        own: BaseException = LedgerSyncFailed(err.cause)
+        own.__cause__ = err
+        return own
+    return err
 
 
 @dataclass
@@ -147,7 +156,7 @@ class GroupWriter:
                 log.error("a group of %d lane commands was not made durable: %s", len(group), err)
                 for command in group:
                     if command.error is None:
-                        command.error = err
+                        command.error = _each_its_own(err)
             for command in group:
                 try:
                     command.answer()
