@@ -76,13 +76,13 @@ def commits(node: Node, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 def test_commands_that_queued_are_committed_once_and_each_answered(node: Node, writer: GroupWriter, commits: list[int]) -> None:
     before = node.ledger.last_seq()
     first, release = _blocked(node.ledger, writer)
-    queued = [writer.submit(node.ledger, _fact(node.ledger, n)) for n in (1, 2, 3)]
+    queued = [writer.submit(node.ledger, _fact(node.ledger, n)) for n in range(1, MOST)]
     release.set()
-    assert [f.result(10) for f in [first, *queued]] == [before + 1, before + 2, before + 3, before + 4]
+    assert [f.result(10) for f in [first, *queued]] == [before + n for n in range(1, MOST + 1)]
     # the first ran alone (nothing had queued when it began), but it was still running when the
-    # others came: all four went into its group, and the ledger committed once for them
-    assert commits == [before + 4]
-    assert _facts_after(node.ledger, before) == [0, 1, 2, 3]
+    # others came: they all went into its group, and the ledger committed once for them
+    assert commits == [before + MOST]
+    assert _facts_after(node.ledger, before) == list(range(MOST))
     with node.ledger.reader.connect() as conn:
         assert journal.verify(conn).ok
 
@@ -108,8 +108,7 @@ def test_when_the_group_is_lost_every_command_of_it_answers_an_error(node: Node,
 
     before = node.ledger.last_seq()
     first, release = _blocked(node.ledger, writer)
-    queued = [writer.submit(node.ledger, _fact(node.ledger, 1)), writer.submit(node.ledger, _fact(node.ledger, 2, lost)),
-              writer.submit(node.ledger, _fact(node.ledger, 3))]
+    queued = [writer.submit(node.ledger, _fact(node.ledger, 1)), writer.submit(node.ledger, _fact(node.ledger, 2, lost))]
     release.set()
     for future in [first, *queued]:
         with pytest.raises(TransactionLost, match="nothing of it was saved"):
