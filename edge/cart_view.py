@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import threading
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from edge import fastjson
+from pos.canonical import plain
 from pos.sale import Sale, SaleState
 
 # Open and suspended carts kept rendered, one version each: more than a store's lanes (the
@@ -54,7 +55,7 @@ def sale_view(sale: Sale) -> dict[str, Any]:
     data = sale.snapshot(discounts=False)
     data["lane"] = int(sale.lane_id)
     data["totals"] = totals
-    data["settlement"] = {**asdict(settlement), "settled": settlement.settled}
+    data["settlement"] = {**plain(settlement), "settled": settlement.settled}
     data["discounts"] = {str(k): v for k, v in sorted(sale.discounts.items())}
     return data
 
