@@ -1,4 +1,7 @@
-"""Checkout through the HTTP API of a real `storenode serve` process, durable (FULL sync).
+"""Checkout through the HTTP API of a real `storenode serve` process, durable as FULL: every
+command's commit is synced to disk before it is answered (the node syncs the WAL itself, off
+the writer's path: edge.ledger.WalSync); the bare sqlite3 loop it is compared with syncs each
+commit with synchronous=FULL.
 
 add_item_p99_ms: adds on 100-line carts with the 5,000-promotion bundle of bench_promotions
 active (windows moved to now): 20 lanes each hold a 100-line cart, and 10 rounds add one item
