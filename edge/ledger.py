@@ -453,6 +453,7 @@ class Ledger:
                 if settle_later:
                     with self._settled:
                         self._unsettled += 1
+                    group.awaited = True
         except BaseException:
             if group.db is not None and group.db.in_transaction:
                 group.db.rollback()
@@ -570,6 +571,7 @@ class Group:
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
         self._settled = False
+        self.awaited = False  # committed, to be settled later: `Ledger.wait_settled` waits for it
         self.commit_number = 0  # WalSync's number of the group's commit; 0: nothing committed
         self.holds_turn = False
         self.in_unit = False
@@ -592,7 +594,7 @@ class Group:
             for tell in self.after:
                 tell()
         finally:
-            if self.commit_number:
+            if self.awaited:
                 self._ledger._group_settled()
 
 

@@ -223,6 +223,12 @@ def test_a_failing_checkpoint_cue_does_not_make_a_commit_look_lost(
     assert told == [1] and node.ledger.wal.synced == node.ledger.wal.written
 
 
+def test_a_group_settled_where_it_ends_is_not_waited_for(node: Node) -> None:
+    with node.ledger.grouped():
+        _fact(node.ledger, 1)()
+    assert told == [1] and node.ledger.wait_settled(0)
+
+
 def test_closing_the_node_lets_the_last_group_tell_its_listeners_first(
     node: Node, writer: GroupWriter, gate: _SyncGate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
