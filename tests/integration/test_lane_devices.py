@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,6 +51,24 @@ def test_a_scan_lands_in_the_persisted_cart_on_the_event_stream_and_the_display(
     health = rig.client.get("/api/v1/devices", headers=rig.lane.headers).json()
     assert health[0]["lane"] == 1 and health[0]["scanner"] == "ok"
     assert {d["kind"] for d in health[0]["devices"]} == {"scanner", "scale", "display", "printer", "print-queue"}
+
+
+def test_an_older_cart_told_late_does_not_replace_the_newer_one_on_the_display(rig: LaneRig, sim: Simulator) -> None:
+    """A device's scan is told once its own sync is done, a lane command's once its group's is:
+    an older version of the cart can come second, and the customer must not see it."""
+    rig.lane.open_sale()
+    sim.scanner.scan(COLA)
+    wait_for(lambda: rig.cart_skus() == ["COLA"], "the cola in the cart")
+    older = rig.node.checkout.open_on_lane(1)
+    assert older is not None
+    sim.scanner.scan(RICE)
+    wait_for(lambda: sim.display.lines if "42.90" in sim.display.lines[1] else None, "the total on the display")
+    rig.node.lanes.sale_changed(older)  # told late
+    shown = threading.Event()
+    rig.node.lanes.lane(1).work.submit(shown.set)  # runs after the late one, had it been queued
+    assert shown.wait(5)
+    threading.Event().wait(0.3)  # the display's own pty, read back by the simulator
+    assert "42.90" in sim.display.lines[1]
 
 
 def test_a_weighed_item_reads_the_lane_scale(rig: LaneRig, sim: Simulator) -> None:
