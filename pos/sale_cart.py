@@ -119,7 +119,7 @@ class SaleCart:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able snapshot of the whole cart (pending events are not part of it)."""
-        data = self.snapshot()
+        data = self.snapshot(discounts=False)  # written below, in full
         data["lines"] = [line.to_dict() for line in self.lines]
         data["discounts"] = [{"line_id": k, **v.to_dict()} for k, v in sorted(self.discounts.items())]
         return data
