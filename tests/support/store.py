@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import random
 import socket
 import sqlite3
 import threading
@@ -56,7 +57,26 @@ def item_row(sku: str, barcodes: str = "", **overrides: str) -> dict[str, str]:
     return row
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
+    """A free loopback port below the kernel's ephemeral range: a server a test stops and starts
+    again (the broker) finds its port still free, where an ephemeral one could meanwhile be
+    taken by an outgoing connection, or by a client retrying to it (a TCP self-connect)."""
+    low = _ephemeral_low()
+    for _ in range(50):
+        port = random.randrange(20000, max(20001, low))
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
