@@ -376,6 +376,9 @@ class Ledger:
             db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, check_same_thread=False)
             _configure(db, self._busy_timeout_ms, cache_kib=65536)
             db.execute("PRAGMA synchronous=NORMAL")  # the WAL is synced by `wal` before anyone is told
+            # Only BEGIN IMMEDIATE ever waits on this connection, and it sets its own patience
+            # when it must (`begin_immediate`): first it tries at once, which the event loop needs.
+            db.execute("PRAGMA busy_timeout=0")
             self.wal.attach(db)
             # Checkpoints run on the checkpointer's thread, beside the units of work; SQLite's own,
             # in a commit, only when the WAL outgrows that (a commit waits for it to be copied).
@@ -427,7 +430,7 @@ class Ledger:
         return group
 
     @contextmanager
-    def grouped(self, settle_later: bool = False) -> Iterator[Group]:
+    def grouped(self, settle_later: bool = False, at_once: bool = False) -> Iterator[Group]:
         """Units of work this thread begins inside share one transaction, committed when the
         block ends: one commit (one sync, one pass of the WAL) for several commands, as the
         lane's writer thread runs the commands that queued while it was busy. Each unit is a
@@ -438,12 +441,18 @@ class Ledger:
 
         The group is settled (made durable, then its listeners told) when the block ends, or,
         with `settle_later`, by the caller's `group.settle()` on another thread: the lane's
-        writer begins the next group meanwhile."""
+        writer begins the next group meanwhile.
+
+        `at_once`: take the write turn and begin the transaction now, or raise `TurnTaken` at
+        once if another thread or process holds either (the caller must not wait: the lane's
+        event loop, which hands its commands to the writer thread then)."""
         if self._group_here() is not None or self._turn_owner == threading.get_ident():
             raise RuntimeError("a group of units of work was begun inside another, or inside a unit of work")
         group = Group(self)
         self._groups.group = group
         try:
+            if at_once:
+                self._begin_at_once(group)
             yield group
             db = group.db
             if db is not None:
@@ -465,6 +474,44 @@ class Ledger:
                 self.write_turn.release()
         if not settle_later:
             group.settle()
+
+    def _begin_at_once(self, group: Group) -> None:
+        """Take the write turn and BEGIN IMMEDIATE for `group` without waiting (`TurnTaken`)."""
+        if not self.write_turn.acquire(blocking=False):
+            raise TurnTaken()
+        self._turn_owner = threading.get_ident()
+        group.holds_turn = True  # released where the group ends
+        db = self.turn_connection()
+        if db.in_transaction:  # left open by a unit whose clean-up failed: nothing of it was committed
+            log.warning("the ledger's unit-of-work connection was left in a transaction: rolled back")
+            db.rollback()
+        self.begin_immediate(db, wait=False)
+        group.db = db  # every unit of the group is a savepoint in it
+
+    def begin_immediate(self, db: sqlite3.Connection, *, wait: bool) -> None:
+        """BEGIN IMMEDIATE on the units' connection (its busy timeout is 0: at once, or SQLITE_BUSY
+        while another process writes). `wait`: then wait as long as `patience()` allows (a
+        locked OperationalError after it), else raise `TurnTaken` at once."""
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as err:
+            if err.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            if not wait:
+                raise TurnTaken() from err
+        patience = self.patience()
+        if patience <= 0:
+            raise _locked()
+        db.execute(f"PRAGMA busy_timeout={max(1, int(patience * 1000))}")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:
+            if err.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise _locked() from err
+            raise
+        finally:
+            db.execute("PRAGMA busy_timeout=0")
 
     def wait_settled(self, timeout_s: float) -> bool:
         """Wait until every group committed so far is settled (durable, listeners told): before
@@ -662,19 +709,7 @@ class UnitOfWork:
         if db.in_transaction:  # left open by a unit whose clean-up failed: nothing of it was committed
             log.warning("the ledger's unit-of-work connection was left in a transaction: rolled back")
             db.rollback()
-        patience = self._ledger.patience()
-        shorter = patience < self._ledger.busy_timeout_s - 0.05  # a queued request: less time left
-        try:
-            if shorter:
-                db.execute(f"PRAGMA busy_timeout={max(1, int(patience * 1000))}")
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as err:
-            if err.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-                raise _locked() from err
-            raise
-        finally:
-            if shorter:
-                db.execute(f"PRAGMA busy_timeout={self._ledger._busy_timeout_ms}")
+        self._ledger.begin_immediate(db, wait=True)
         if group is not None:
             group.db = db  # the group's transaction: this unit is alone in it, so needs no savepoint
         self._db = db
@@ -754,6 +789,11 @@ class UnitOfWork:
                 else:
                     self._ledger._turn_owner = None
                     self._ledger.write_turn.release()
+
+
+class TurnTaken(Exception):
+    """The ledger's write turn is held (by another thread, or SQLite's write lock by another
+    process) and the caller asked not to wait (`Ledger.grouped(at_once=True)`)."""
 
 
 def _locked() -> OperationalError:

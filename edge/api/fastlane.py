@@ -5,16 +5,17 @@ routing (a walk over every route of every included router, twice) and dependency
 cost 1 to 1.5 ms a request: more than completing a sale's own SQL. `FastLane` sits in front
 of FastAPI's middleware and router (`edge.api.NodeApp`), recognises these routes by one
 regular expression and calls the very same endpoint functions, with the same pydantic body
-models, the same token check and lane check, in one hop to a worker thread, rendered by
+models, the same token check and lane check, rendered by
 `edge.fastjson`, errors through the app's own exception handlers (an error none handles is
 a plain 500, as Starlette's ServerErrorMiddleware answers it).
 
-The commands that change a sale run on one thread, in the order they came: they write the
-ledger, which has one writer at a time anyway, and with four lanes completing at once a
-pool's threads spent about 0.3 ms of CPU a request waking, taking turns at the write lock
-and at the GIL (1.8 ms of the node's CPU a sale against 1.6 on one thread). Those that
-queued while it was busy are committed together (edge.api.group_writer). A look at a cart
-goes to a pool, beside them.
+The commands that change a sale run one at a time, in the order they came: they write the
+ledger, which has one writer at a time anyway. They run on the event loop's own thread,
+those of one turn of the loop committed together, unless the ledger is busy elsewhere: then
+on the lane's writer thread, which waits for it (edge.api.group_writer). A pool's threads
+spent about 0.3 ms of CPU a request waking and taking turns at the write lock and the GIL;
+a writer thread of its own still waited a third of a sale's time for the loop's share of the
+GIL. A look at a cart goes to a pool of readers.
 
 It only takes a request it can serve exactly as FastAPI would: a path whose parameters
 match their constraints and a body its model accepts. Anything else (a malformed body, a
@@ -51,9 +52,9 @@ from edge.bootstrap import Node
 
 _SEGMENT = {"sale_id": r"[^/]{1,64}", "line_id": r"[1-9][0-9]{0,8}"}
 _CONVERT: dict[str, Callable[[str], Any]] = {"sale_id": str, "line_id": int}
-# The endpoints run on these threads, as FastAPI runs them on anyio's: a plain executor's hop
-# costs about half of anyio's (capacity limiter, cancel scope) here, ~50 µs a request. The
-# commands run on the writer, committed in groups (edge.api.group_writer).
+# A look at a cart runs on a reader thread, as FastAPI runs it on anyio's: a plain executor's
+# hop costs about half of anyio's (capacity limiter, cancel scope) here, ~50 µs a request. The
+# commands run on the loop or on the writer's thread, committed in groups (edge.api.group_writer).
 _WRITER = GroupWriter()
 _READERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lane-reader")
 
@@ -184,8 +185,7 @@ class FastLane:
             if route.method == "GET":
                 status, content = await asyncio.get_running_loop().run_in_executor(_READERS, call)
             else:
-                status, content = await asyncio.wrap_future(
-                    _WRITER.submit(self.node.ledger, call, self.node.checkout.repricer.ready))
+                status, content = await _WRITER.submit_here(self.node.ledger, call, self.node.checkout.repricer.ready)
         except Exception as err:
             response = await self._handled(err, scope)
             if response is None:  # as Starlette's ServerErrorMiddleware answers an error nothing handles

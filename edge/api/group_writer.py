@@ -8,6 +8,14 @@ them all. The sync itself runs on a second thread, the answerer, while the write
 next group: it makes the group durable (`Group.settle`), tells its listeners, then answers
 its commands, group after group in order.
 
+A request's command runs on the event loop's own thread when it can (`submit_here`): with one
+GIL, a command handed to another thread waits for the loop's Python at every turn of the GIL
+(a third of a sale's time with four lanes completing), and the loop's hops to and from it cost
+more Python again. The commands that came in the same turn of the loop are one group. The loop
+must never wait, though: when the ledger's write turn is taken (a device's scan, an import in
+another process) or the command has work to do first (`ready`), it goes to the writer thread
+(`submit`), which waits for it as long as the ledger's patience allows.
+
 No command is answered, and no listener told, before the sync that makes its commit durable.
 If the commit fails, every command of the group answers an error (`TransactionLost`, a 503 to
 retry) and none of them is in the ledger (a lane retries with the same request id). If the
@@ -24,17 +32,19 @@ work never holds the ledger.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
 from edge.errors import LedgerSyncFailed, TransactionLost
-from edge.ledger import Group, Ledger
+from edge.ledger import Group, Ledger, TurnTaken
 
 log = logging.getLogger(__name__)
 # Commands a group takes at most. Small, so that while a group syncs there are commands left for
@@ -45,6 +55,15 @@ MOST = 3
 
 def _always() -> bool:
     return True
+
+
+def _lost(group: list[_Command], err: BaseException) -> None:
+    """The group's commit failed (`err`): none of it is in the ledger."""
+    log.error("a group of %d lane commands failed to commit: %s", len(group), err)
+    for command in group:
+        if command.error is None:
+            command.error = TransactionLost()  # each its own: every request re-raises it
+            command.error.__cause__ = err
 
 
 def _each_its_own(err: BaseException) -> BaseException:
@@ -61,7 +80,7 @@ class _Command:
     ledger: Ledger
     call: Callable[[], Any]
     ready: Callable[[], bool]
-    future: Future[Any] = field(default_factory=Future)
+    future: Future[Any] = field(default_factory=Future)  # its answer, to any thread
     result: Any = None
     error: BaseException | None = None
 
@@ -71,6 +90,10 @@ class _Command:
         except BaseException as err:  # answered to its own request; the group goes on
             self.error = err
 
+    def start(self) -> bool:
+        """Whether it is still wanted (False: its request was abandoned while it queued)."""
+        return self.future.set_running_or_notify_cancel()
+
     def answer(self) -> None:
         if self.future.done():  # cancelled, as a request abandoned while it ran
             return
@@ -78,6 +101,31 @@ class _Command:
             self.future.set_exception(self.error)
         else:
             self.future.set_result(self.result)
+
+
+class _LoopCommand(_Command):
+    """A command of a request on the event loop: answered on the loop (`waiter`)."""
+
+    def __init__(self, ledger: Ledger, call: Callable[[], Any], ready: Callable[[], bool], loop: asyncio.AbstractEventLoop) -> None:
+        self.ledger, self.call, self.ready = ledger, call, ready
+        self.result, self.error = None, None
+        self.loop = loop
+        self.waiter: asyncio.Future[Any] = loop.create_future()
+
+    def start(self) -> bool:
+        return not self.waiter.cancelled()  # a racy read off the loop at worst runs an abandoned command
+
+    def answer(self) -> None:
+        self.loop.call_soon_threadsafe(self._resolve)
+
+    def _resolve(self) -> None:
+        waiter = self.waiter
+        if waiter.done():  # cancelled, as a request abandoned while it ran
+            return
+        if self.error is not None:
+            waiter.set_exception(self.error)
+        else:
+            waiter.set_result(self.result)
 
 
 class GroupWriter:
@@ -90,20 +138,76 @@ class GroupWriter:
         self._ready = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
         self._settling: queue.SimpleQueue[tuple[Group | None, list[_Command]]] = queue.SimpleQueue()
+        self._here: deque[_LoopCommand] = deque()  # the event loop's, for its next turn (touched on the loop only)
 
     def submit(self, ledger: Ledger, call: Callable[[], Any], ready: Callable[[], bool] = _always) -> Future[Any]:
         """Run `call` (which changes `ledger` in its units of work) on the writer; its answer
         once what it committed is durable. `ready`: whether `call` may join a group already
         open (it has nothing to do before it writes that could hold up the ledger)."""
         command = _Command(ledger, call, ready)
+        self._to_thread(command)
+        return command.future
+
+    def submit_here(self, ledger: Ledger, call: Callable[[], Any], ready: Callable[[], bool] = _always) -> asyncio.Future[Any]:
+        """As `submit`, from a coroutine on the running event loop: `call` runs on the loop's
+        own thread at its next turn, with the other commands of that turn, unless the ledger's
+        write turn is taken or `ready` says no (then on the writer). Awaitable for its answer."""
+        loop = asyncio.get_running_loop()
+        command = _LoopCommand(ledger, call, ready, loop)
+        if not self._here:
+            loop.call_soon(self._run_here)
+        self._here.append(command)
+        return command.waiter
+
+    def _to_thread(self, command: _Command) -> None:
         with self._ready:
             self._queue.append(command)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-                self._thread.start()
-                threading.Thread(target=self._answer, name=f"{self._name}-answers", daemon=True).start()
+            self._start()
             self._ready.notify()
-        return command.future
+
+    def _start(self) -> None:
+        """The writer and answerer threads, on first use (call holding `_ready`)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+            self._thread.start()
+            threading.Thread(target=self._answer, name=f"{self._name}-answers", daemon=True).start()
+
+    def _run_here(self) -> None:
+        """On the event loop: the commands that came in its last turn, in groups of at most
+        MOST; those that cannot run here now go to the writer thread."""
+        here = self._here
+        while here:
+            first = here.popleft()
+            if not first.start():
+                continue
+            if not first.ready() or not self._group_here(first):
+                self._to_thread(first)
+
+    def _group_here(self, first: _LoopCommand) -> bool:
+        """Run `first` and the ready commands after it of its ledger in one group on this thread;
+        False (nothing run) if the ledger's write turn is taken."""
+        here = self._here
+        group: list[_Command] = [first]
+        committed: Group | None = None
+        try:
+            with ExitStack() as stack:
+                try:
+                    open_group = stack.enter_context(first.ledger.grouped(settle_later=True, at_once=True))
+                except TurnTaken:
+                    return False
+                first.run()
+                while len(group) < MOST and here and here[0].ledger is first.ledger and here[0].ready():
+                    command = here.popleft()
+                    if command.start():
+                        command.run()
+                        group.append(command)
+            committed = open_group
+        except BaseException as err:  # its commit failed: none of the group is in the ledger
+            _lost(group, err)
+        with self._ready:
+            self._start()
+        self._settling.put((committed, group))
+        return True
 
     def _next(self, ledger: Ledger | None) -> _Command | None:
         """The next command still wanted; with `ledger` (a group is open), only one of that
@@ -116,7 +220,7 @@ class GroupWriter:
                 elif not self._queue or self._queue[0].ledger is not ledger or not self._queue[0].ready():
                     return None
                 command = self._queue.popleft()
-            if command.future.set_running_or_notify_cancel():  # False: cancelled while it queued
+            if command.start():  # False: cancelled while it queued
                 return command
 
     def _run(self) -> None:
@@ -141,11 +245,7 @@ class GroupWriter:
                         group.append(command)
             committed = open_group
         except BaseException as err:  # its commit failed: none of the group is in the ledger
-            log.error("a group of %d lane commands failed to commit: %s", len(group), err)
-            for command in group:
-                if command.error is None:
-                    command.error = TransactionLost()  # each its own: every request re-raises it
-                    command.error.__cause__ = err
+            _lost(group, err)
         self._settling.put((committed, group))
 
     def _answer(self) -> None:

@@ -208,3 +208,116 @@ def test_a_retried_scan_in_the_same_group_answers_the_cart_with_its_item(node: N
     first.result(10)
     assert (original.result(10), retried.result(10)) == (1, 1)
     assert len(node.checkout.get("sale-1").lines) == 1
+
+
+# -- commands run on the event loop (`submit_here`) -------------------------------------------
+
+
+def _on_loop(writer: GroupWriter, ledger: Ledger, calls: list[Callable[[], int]], ready: Callable[[], bool] = lambda: True,
+             meanwhile: Callable[[], None] = lambda: None) -> list[object]:
+    """Submit `calls` from one turn of a fresh event loop; their answers or errors, in order.
+    `meanwhile` runs on the loop while they are answered (the loop must not be held up)."""
+    import asyncio
+
+    async def main() -> list[object]:
+        waiters = [writer.submit_here(ledger, call, ready) for call in calls]
+        await asyncio.sleep(0)  # the loop's next turn: they run
+        meanwhile()
+        return list(await asyncio.wait_for(asyncio.gather(*waiters, return_exceptions=True), 10))
+
+    return asyncio.run(main())
+
+
+def _thread_of(ledger: Ledger, n: int, threads: list[str]) -> Callable[[], int]:
+    return _fact(ledger, n, lambda: threads.append(threading.current_thread().name))
+
+
+def test_commands_of_one_turn_of_the_loop_run_on_it_as_one_group(node: Node, writer: GroupWriter, commits: list[int]) -> None:
+    before, threads = node.ledger.last_seq(), []
+    answers = _on_loop(writer, node.ledger, [_thread_of(node.ledger, n, threads) for n in range(MOST + 1)])
+    assert answers == [before + n for n in range(1, MOST + 2)]
+    assert threads == [threading.main_thread().name] * (MOST + 1)  # asyncio.run's loop is this thread's
+    assert commits == [before + MOST, before + MOST + 1]  # groups of at most MOST, in order
+    assert _facts_after(node.ledger, before) == list(range(MOST + 1))
+
+
+def test_on_the_loop_a_failed_first_command_undoes_only_itself(node: Node, writer: GroupWriter, commits: list[int]) -> None:
+    def boom() -> None:
+        raise ValueError("no such item")
+
+    before = node.ledger.last_seq()
+    answers = _on_loop(writer, node.ledger, [_fact(node.ledger, 0, boom), _fact(node.ledger, 1), _fact(node.ledger, 2)])
+    assert isinstance(answers[0], ValueError)
+    assert answers[1:] == [before + 1, before + 2]
+    assert commits == [before + 2]
+    assert _facts_after(node.ledger, before) == [1, 2]
+
+
+def test_while_a_device_thread_holds_the_write_turn_the_loop_hands_its_commands_to_the_writer(
+    node: Node, writer: GroupWriter,
+) -> None:
+    """The loop never waits for the ledger: the writer thread does, and the loop serves on."""
+    before, threads, held, release = node.ledger.last_seq(), [], threading.Event(), threading.Event()
+
+    def device_scan() -> None:  # a unit of work of another thread, holding the turn
+        with node.ledger.unit_of_work() as uow:
+            uow.journal("test.fact", {"n": 0})
+            held.set()
+            assert release.wait(10)
+            uow.commit()
+
+    device = threading.Thread(target=device_scan)
+    device.start()
+    assert held.wait(10)
+    served: list[bool] = []
+
+    def meanwhile() -> None:
+        served.append(True)  # the loop ran this while the command waited for the turn
+        release.set()
+
+    answers = _on_loop(writer, node.ledger, [_thread_of(node.ledger, 1, threads)], meanwhile=meanwhile)
+    device.join(10)
+    assert served == [True]
+    assert answers == [before + 2]
+    assert threads == ["test-writer"]
+    assert _facts_after(node.ledger, before) == [0, 1]
+
+
+def test_while_another_process_writes_the_loop_hands_its_commands_to_the_writer(
+    node: Node, writer: GroupWriter,
+) -> None:
+    other = sqlite3.connect(node.ledger.path, isolation_level=None)  # as an import run beside the node
+    other.execute("BEGIN IMMEDIATE")
+    before, threads, served = node.ledger.last_seq(), [], []
+
+    def meanwhile() -> None:
+        served.append(True)
+        other.execute("COMMIT")
+
+    answers = _on_loop(writer, node.ledger, [_thread_of(node.ledger, 1, threads)], meanwhile=meanwhile)
+    other.close()
+    assert served == [True]
+    assert answers == [before + 1]
+    assert threads == ["test-writer"]
+
+
+def test_a_command_not_ready_goes_from_the_loop_to_the_writer(node: Node, writer: GroupWriter) -> None:
+    before, threads = node.ledger.last_seq(), []
+    answers = _on_loop(writer, node.ledger, [_thread_of(node.ledger, 1, threads)], ready=lambda: False)
+    assert answers == [before + 1]
+    assert threads == ["test-writer"]
+
+
+def test_grouped_at_once_refuses_a_taken_turn_without_waiting(node: Node) -> None:
+    from edge.ledger import TurnTaken
+
+    other = sqlite3.connect(node.ledger.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(TurnTaken), node.ledger.grouped(at_once=True):
+            pytest.fail("the group began while another process held the write lock")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with node.ledger.grouped(at_once=True) as group:  # the turn was given back: it begins now
+        assert group.db is not None and group.db.in_transaction
