@@ -59,6 +59,10 @@ _WRITER = GroupWriter()
 _READERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lane-reader")
 
 
+def _never() -> bool:
+    return False
+
+
 class _Fallback(Exception):
     """This request is FastAPI's to serve (what it would answer is an error this path does not make)."""
 
@@ -176,7 +180,7 @@ class FastLane:
         segments = route.pattern.match(scope["path"]).groupdict()  # type: ignore[union-attr]  # it matched above
         body = await _read_body(receive)
         try:
-            call = self._prepare(route, scope, segments, body)
+            call, checks_pin = self._prepare(route, scope, segments, body)
         except _Fallback:
             await self.app(scope, _replay(body, receive), send)
             return
@@ -185,7 +189,10 @@ class FastLane:
             if route.method == "GET":
                 status, content = await asyncio.get_running_loop().run_in_executor(_READERS, call)
             else:
-                status, content = await _WRITER.submit_here(self.node.ledger, call, self.node.checkout.repricer.ready)
+                # A manager's PIN is checked with argon2's deliberate tens of milliseconds: on
+                # the writer thread, never on the loop that serves every lane.
+                ready = _never if checks_pin else self.node.checkout.repricer.ready
+                status, content = await _WRITER.submit_here(self.node.ledger, call, ready)
         except Exception as err:
             response = await self._handled(err, scope)
             if response is None:  # as Starlette's ServerErrorMiddleware answers an error nothing handles
@@ -197,8 +204,11 @@ class FastLane:
             (b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]})
         await send({"type": "http.response.body", "body": content})
 
-    def _prepare(self, route: _Route, scope: Scope, segments: dict[str, str], body: bytes) -> Callable[[], tuple[int, bytes]]:
-        """Parse and check what FastAPI would check before running the endpoint; _Fallback if it would refuse."""
+    def _prepare(
+        self, route: _Route, scope: Scope, segments: dict[str, str], body: bytes,
+    ) -> tuple[Callable[[], tuple[int, bytes]], bool]:
+        """Parse and check what FastAPI would check before running the endpoint; _Fallback if it
+        would refuse. The call, and whether it checks a manager's PIN (the body's `approval`)."""
         token = _bearer(scope)
         if route.body is None or (route.body_optional and not body):
             model = None
@@ -237,7 +247,7 @@ class FastLane:
                     kwargs[name] = operator
             return kwargs
 
-        return call
+        return call, getattr(model, "approval", None) is not None
 
     async def _handled(self, err: Exception, scope: Scope) -> Any:
         """The app's exception handler's answer to `err`; None when no handler answers it

@@ -224,3 +224,39 @@ def test_lane_writes_queued_behind_a_foreign_lock_each_give_up_after_one_busy_ti
             assert done.status_code == 200 and len(done.json()["lines"]) == 1
     finally:
         node.close()
+
+
+def test_a_scan_runs_on_the_event_loop_and_a_managers_pin_is_checked_on_the_writer_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loop runs the lane's commands itself, but never argon2's deliberate tens of
+    milliseconds of a PIN check: a request carrying an approval goes to the writer thread."""
+    import threading
+
+    node = build_node(load_settings(write_config(tmp_path / "store")), init=True)
+    try:
+        node.operators.add("100", "Manager", Role.MANAGER, "9753")
+        node.operators.add("101", "Cashier 101", Role.CASHIER, "1357")
+        import_catalog(node.ledger, write_catalog(tmp_path / "c.csv", [item_row("COLA", COLA, price="300")]))
+        headers = {"authorization": f"Bearer {node.operators.login('101', '1357', 1).token}"}
+        node.shifts.open(_ids(2), 1, "101", 0)
+        node.checkout.open_sale(_ids(1), 1, "101")
+        node.checkout.repricer.prepare()  # promotions loaded (else the first scan goes to the writer to load them)
+        ran: list[tuple[str, str]] = []
+        for name in ("add_item", "change_quantity"):
+            def on_thread(*args: Any, _name: str = name, _real: Any = getattr(node.checkout, name), **kwargs: Any) -> Any:
+                ran.append((_name, threading.current_thread().name))
+                return _real(*args, **kwargs)
+            monkeypatch.setattr(node.checkout, name, on_thread)
+        with TestClient(create_app(node)) as client:
+            assert client.post(f"/api/v1/sales/{_ids(1)}/items", json={"code": COLA}, headers=headers).status_code == 200
+            approval = {"manager_id": "100", "pin": "9753"}
+            changed = client.patch(f"/api/v1/sales/{_ids(1)}/lines/1", json={"quantity": 3, "approval": approval}, headers=headers)
+            assert changed.status_code == 200, changed.text
+            assert changed.json()["lines"][0]["quantity"] == 3
+        (scan, scan_thread), (change, change_thread) = ran
+        assert (scan, change) == ("add_item", "change_quantity")
+        assert scan_thread != "lane-writer" and scan_thread == ran[0][1]
+        assert change_thread == "lane-writer"
+    finally:
+        node.close()
