@@ -8,8 +8,9 @@ active (windows moved to now): 20 lanes each hold a 100-line cart, and 10 rounds
 to each in turn, so 200 samples on carts of 100 to 109 lines. `add_item_growing_p99_ms` is the
 harsher measure of earlier rounds: one cart grown from 100 to 200 lines while it is measured.
 complete_sale_*: 10-line sales with two tenders (card + cash), prepared on many lanes first,
-then completed one at a time (p50) or from 4 concurrent clients (per second), compared with
-bare sqlite3 INSERT+COMMIT on the same disk in the same run.
+then completed one at a time (p50) or from 4 concurrent clients (per second: three rounds of
+200 sales), compared with bare sqlite3 INSERT+COMMIT on the same disk in the same run (2,000
+commits after each round; the ratio is of the two sides' totals).
 
 The client is the standard library's keep-alive `http.client`: the node is what is measured,
 and httpx spends about 1 to 2 ms of its own Python per request on this machine (more than the
@@ -43,6 +44,12 @@ from pos.catalog import CATALOG_COLUMNS, gtin13_with_check_digit
 
 LANES_PER_CLIENT = 50
 CLIENTS = 4
+# Sustained: three rounds of 200 completes, each followed by 2,000 bare commits; the totals of
+# each side give the rate and the ratio (one round of 200 sales lasts a quarter of a second,
+# and this VM's speed wanders more than that between two such moments). A round's 200 carts
+# fit the node's memory of carts (edge.checkout.MAX_CACHED_CARTS), as a lane's cart does.
+ROUND_LANES = (200, 600, 800)  # each round's first lane: lanes 200-399, 600-799, 800-999
+BARE_COMMITS = 2000
 ADD_LANES, ADD_ROUNDS = 20, 10
 
 
@@ -184,6 +191,29 @@ def _complete_httpx(client: httpx.Client, sale_id: str) -> float:
     return time.perf_counter() - started
 
 
+def _concurrent_completes(node: _Node, client: _Http, first_lane: int, codes: list[str], rnd: random.Random) -> tuple[int, float]:
+    """One round: CLIENTS clients complete LANES_PER_CLIENT paid sales each, all at once
+    (prepared first by `client`, on lanes from `first_lane`); (sales, seconds)."""
+    lanes = [range(first_lane + c * LANES_PER_CLIENT, first_lane + (c + 1) * LANES_PER_CLIENT) for c in range(CLIENTS)]
+    prepared = [[_paid_sale(client, lane, codes, rnd) for lane in group] for group in lanes]
+    clients = [node.client() for _ in range(CLIENTS)]  # connected now: the server drops one idle for 5 s
+    barrier = threading.Barrier(CLIENTS + 1)
+
+    def run(worker: _Http, sales: list[str]) -> None:
+        barrier.wait()
+        for sid in sales:
+            _complete(worker, sid)
+
+    threads = [threading.Thread(target=run, args=(c, s)) for c, s in zip(clients, prepared, strict=True)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return CLIENTS * LANES_PER_CLIENT, time.perf_counter() - started
+
+
 @benchmark("add_item_p99_ms", "add_item_p50_ms", "add_item_growing_p99_ms", "complete_sale_p50_ms", "complete_sale_per_s", "complete_sale_vs_sqlite_ratio",
            "complete_sale_p50_httpx_ms")
 def checkout() -> Iterator[Result]:
@@ -211,27 +241,15 @@ def checkout() -> Iterator[Result]:
             p50 = median([_complete_httpx(through_httpx, sale_id) for sale_id in sequential]) * 1000
             yield Result("complete_sale_p50_httpx_ms", p50, "ms", "(the same through httpx)")
 
-            lanes = [list(range(200 + c * LANES_PER_CLIENT, 200 + (c + 1) * LANES_PER_CLIENT)) for c in range(CLIENTS)]
-            prepared = [[_paid_sale(client, lane, codes, rnd) for lane in group] for group in lanes]
-            clients = [node.client() for _ in range(CLIENTS)]
-            barrier = threading.Barrier(CLIENTS + 1)
-
-            def run(worker: _Http, sales: list[str]) -> None:
-                barrier.wait()
-                for sid in sales:
-                    _complete(worker, sid)
-
-            threads = [threading.Thread(target=run, args=(c, s)) for c, s in zip(clients, prepared, strict=True)]
-            for thread in threads:
-                thread.start()
-            barrier.wait()
-            started = time.perf_counter()
-            for thread in threads:
-                thread.join()
-            per_s = CLIENTS * LANES_PER_CLIENT / (time.perf_counter() - started)
-            bare = _bare_sqlite_per_s(directory / "bare.db", 2000)
+            sold = sold_s = bare_commits = bare_s = 0.0
+            for first_lane in ROUND_LANES:
+                sales, elapsed = _concurrent_completes(node, client, first_lane, codes, rnd)
+                sold, sold_s = sold + sales, sold_s + elapsed
+                bare_commits, bare_s = bare_commits + BARE_COMMITS, bare_s + BARE_COMMITS / _bare_sqlite_per_s(
+                    directory / "bare.db", BARE_COMMITS)
+            per_s = sold / sold_s
             yield Result("complete_sale_per_s", per_s, "sales/s", ">= 500")
-            yield Result("complete_sale_vs_sqlite_ratio", per_s / bare, "ratio", ">= 0.12")
+            yield Result("complete_sale_vs_sqlite_ratio", per_s / (bare_commits / bare_s), "ratio", ">= 0.12")
         finally:
             node.stop()
 
