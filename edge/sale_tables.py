@@ -26,7 +26,7 @@ class OpenSaleRow(SQLModel, table=True):
         Index("ux_open_sale_lane_open", "lane", unique=True, sqlite_where=text("state = 'open'")),
     )
     sale_id: str = Field(primary_key=True, max_length=64)
-    lane: int = Field(index=True)
+    lane: int  # a lane's open cart is found by ux_open_sale_lane_open
     state: str = Field(max_length=16)
     cashier_id: str = Field(max_length=16)
     version: int
@@ -138,7 +138,7 @@ class RequestRow(SQLModel, table=True):
     __tablename__ = "request"
     request_id: str = Field(primary_key=True, max_length=64)
     kind: str = Field(max_length=32)
-    ref: str = Field(max_length=64, index=True)
+    ref: str = Field(max_length=64)  # looked up by id only (migration 0008)
     created_at: datetime = Field(sa_column=utc_column())
 
 

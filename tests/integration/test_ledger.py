@@ -566,3 +566,27 @@ def test_a_closed_ledger_refuses_a_unit_of_work_instead_of_opening_the_file_agai
         assert reopened.last_seq() == before
     finally:
         reopened.dispose()
+
+
+def test_a_lanes_open_cart_is_found_by_the_partial_index_and_the_unread_indexes_are_gone(node: Node) -> None:
+    """Migration 0008 drops two indexes nothing reads (a WAL page each on every sale); its
+    downgrade puts them back."""
+    from alembic import command
+    from sqlalchemy.engine import Connection
+
+    from edge.ledger import _alembic_config
+
+    def indexes(conn: Connection, table: str) -> set[str]:
+        return {row[1] for row in conn.exec_driver_sql(f"PRAGMA index_list({table})")}
+
+    with node.ledger.reader.connect() as conn:
+        assert "ix_open_sale_lane" not in indexes(conn, "open_sale")
+        assert "ix_request_ref" not in indexes(conn, "request")
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT sale_id FROM open_sale WHERE lane = 1 AND state = 'open'"))
+        assert "ux_open_sale_lane_open" in plan
+    with node.ledger.writer.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0007")
+    with node.ledger.reader.connect() as conn:
+        assert "ix_open_sale_lane" in indexes(conn, "open_sale")
+        assert "ix_request_ref" in indexes(conn, "request")
