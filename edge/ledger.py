@@ -458,6 +458,10 @@ class Ledger:
             if db is not None:
                 if group.broken or not db.in_transaction:
                     raise TransactionLost()
+                if not group.wrote:  # begun at once, every unit undone or read only: nothing to commit, or sync
+                    db.rollback()
+                    db = None
+            if db is not None:
                 group.commit_number = self.wal.commit(db)
                 if settle_later:
                     with self._settled:
@@ -496,7 +500,7 @@ class Ledger:
             db.execute("BEGIN IMMEDIATE")
             return
         except sqlite3.OperationalError as err:
-            if err.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            if not _busy(err):
                 raise
             if not wait:
                 raise TurnTaken() from err
@@ -507,7 +511,7 @@ class Ledger:
         try:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as err:
-            if err.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            if _busy(err):
                 raise _locked() from err
             raise
         finally:
@@ -794,6 +798,12 @@ class UnitOfWork:
 class TurnTaken(Exception):
     """The ledger's write turn is held (by another thread, or SQLite's write lock by another
     process) and the caller asked not to wait (`Ledger.grouped(at_once=True)`)."""
+
+
+def _busy(err: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED, with any extended code (SQLITE_BUSY_RECOVERY: another
+    process recovering the WAL)."""
+    return (err.sqlite_errorcode & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _locked() -> OperationalError:

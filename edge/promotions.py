@@ -88,7 +88,24 @@ class StorePromotions:
         self.pricer()
 
     def ready(self) -> bool:
-        return time.monotonic() - self._checked < CHECK_EVERY_S
+        """Whether pricing can begin at once: no newer bundle to load first. When the last look
+        is a second old, this looks again (one small read) and counts as that look, so that a
+        command found ready does not then find the look due inside its own pricing, and load a
+        bundle (100+ ms) on the event loop, which runs the lanes' commands. Never waits: while
+        another thread looks or loads, it is not ready."""
+        now = time.monotonic()
+        if now - self._checked < CHECK_EVERY_S:
+            return True
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            newest = self._source.version()
+            if newest is not None and newest != self.version:
+                return False  # the writer thread loads it (`prepare`)
+            self._checked = now
+            return True
+        finally:
+            self._lock.release()
 
     def pricer(self) -> Pricer | None:
         now = time.monotonic()

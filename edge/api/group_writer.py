@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge.errors import LedgerSyncFailed, TransactionLost
-from edge.ledger import Group, Ledger, TurnTaken
+from edge.ledger import Group, Ledger
 
 log = logging.getLogger(__name__)
 # Commands a group takes at most. Small, so that while a group syncs there are commands left for
@@ -138,7 +138,8 @@ class GroupWriter:
         self._ready = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
         self._settling: queue.SimpleQueue[tuple[Group | None, list[_Command]]] = queue.SimpleQueue()
-        self._here: deque[_LoopCommand] = deque()  # the event loop's, for its next turn (touched on the loop only)
+        # Each event loop's commands for its next turn (touched on that loop's thread only).
+        self._here: dict[asyncio.AbstractEventLoop, deque[_LoopCommand]] = {}
 
     def submit(self, ledger: Ledger, call: Callable[[], Any], ready: Callable[[], bool] = _always) -> Future[Any]:
         """Run `call` (which changes `ledger` in its units of work) on the writer; its answer
@@ -154,9 +155,11 @@ class GroupWriter:
         write turn is taken or `ready` says no (then on the writer). Awaitable for its answer."""
         loop = asyncio.get_running_loop()
         command = _LoopCommand(ledger, call, ready, loop)
-        if not self._here:
-            loop.call_soon(self._run_here)
-        self._here.append(command)
+        here = self._here.get(loop)
+        if here is None:
+            here = self._here[loop] = deque()
+            loop.call_soon(self._run_here, loop)
+        here.append(command)
         return command.waiter
 
     def _to_thread(self, command: _Command) -> None:
@@ -172,28 +175,28 @@ class GroupWriter:
             self._thread.start()
             threading.Thread(target=self._answer, name=f"{self._name}-answers", daemon=True).start()
 
-    def _run_here(self) -> None:
+    def _run_here(self, loop: asyncio.AbstractEventLoop) -> None:
         """On the event loop: the commands that came in its last turn, in groups of at most
         MOST; those that cannot run here now go to the writer thread."""
-        here = self._here
+        here = self._here.pop(loop)  # those that come from now on are the next turn's
         while here:
             first = here.popleft()
             if not first.start():
                 continue
-            if not first.ready() or not self._group_here(first):
+            if not first.ready() or not self._group_here(first, here):
                 self._to_thread(first)
 
-    def _group_here(self, first: _LoopCommand) -> bool:
+    def _group_here(self, first: _LoopCommand, here: deque[_LoopCommand]) -> bool:
         """Run `first` and the ready commands after it of its ledger in one group on this thread;
-        False (nothing run) if the ledger's write turn is taken."""
-        here = self._here
+        False (nothing run) if the ledger cannot begin one at once: its write turn is taken, or
+        it refuses (a failed sync, closed): the writer thread then answers what it says."""
         group: list[_Command] = [first]
         committed: Group | None = None
         try:
             with ExitStack() as stack:
                 try:
                     open_group = stack.enter_context(first.ledger.grouped(settle_later=True, at_once=True))
-                except TurnTaken:
+                except Exception:  # TurnTaken, or the ledger's own refusal (answered by the writer)
                     return False
                 first.run()
                 while len(group) < MOST and here and here[0].ledger is first.ledger and here[0].ready():

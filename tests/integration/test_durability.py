@@ -265,13 +265,15 @@ def test_a_failed_sync_is_a_503_at_the_lane_and_nothing_is_told(tmp_path: Path, 
         gate.fail = OSError(errno.EIO, "Input/output error")
         changed.clear()
         with TestClient(create_app(node, fast_lane=True)) as client:  # the lane's writer, in a group
-            response = client.post(f"/api/v1/sales/{sale_id}/items", json={"code": COLA},
-                                   headers={"authorization": f"Bearer {token}"})
+            response, after = (client.post(f"/api/v1/sales/{sale_id}/items", json={"code": COLA},
+                                           headers={"authorization": f"Bearer {token}"}) for _ in range(2))
         assert changed == []  # no lane event, no pole display
         assert response.status_code == 503
         assert response.json()["error"] == "ledger_unavailable"
         assert "did not confirm a write (" in response.json()["message"]
         assert "restart the node" in response.json()["message"]
+        # the next scan is refused as the ledger says, not as a group to retry (ledger_rolled_back)
+        assert (after.status_code, after.json()["error"]) == (503, "ledger_unavailable")
     finally:
         node.close()
 

@@ -321,3 +321,36 @@ def test_grouped_at_once_refuses_a_taken_turn_without_waiting(node: Node) -> Non
         other.close()
     with node.ledger.grouped(at_once=True) as group:  # the turn was given back: it begins now
         assert group.db is not None and group.db.in_transaction
+
+
+def test_a_loop_group_that_changed_nothing_is_neither_committed_nor_synced(
+    node: Node, writer: GroupWriter, commits: list[int], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A refused scan or a replayed request costs no disk sync (the group began at once)."""
+    import edge.ledger
+
+    synced: list[int] = []
+    real = edge.ledger._fdatasync
+    monkeypatch.setattr(edge.ledger, "_fdatasync", lambda fd: (synced.append(fd), real(fd))[1])
+
+    def boom() -> None:
+        raise ValueError("no such item")
+
+    def look() -> int:
+        with node.ledger.unit_of_work() as uow:  # a replay: reads, commits nothing
+            return int(uow.db.execute("SELECT COUNT(*) FROM journal").fetchone()[0])
+
+    answers = _on_loop(writer, node.ledger, [_fact(node.ledger, 0, boom), look])
+    assert isinstance(answers[0], ValueError) and isinstance(answers[1], int)
+    assert commits == [] and synced == []
+
+
+def test_sqlite_busy_with_an_extended_code_is_busy() -> None:
+    """SQLITE_BUSY_RECOVERY (another process recovering the WAL) waits like SQLITE_BUSY."""
+    from edge.ledger import _busy
+
+    recovering = sqlite3.OperationalError("database is locked")
+    recovering.sqlite_errorcode = sqlite3.SQLITE_BUSY | (1 << 8)  # type: ignore[attr-defined]
+    other = sqlite3.OperationalError("disk I/O error")
+    other.sqlite_errorcode = sqlite3.SQLITE_IOERR  # type: ignore[attr-defined]
+    assert _busy(recovering) and not _busy(other)

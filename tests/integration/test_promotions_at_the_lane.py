@@ -92,3 +92,23 @@ def test_promotions_load_cli_names_the_bad_field(node: Node, store_config: Path,
     )
     assert result.returncode == 2
     assert "percent_off" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_newer_bundle_is_never_loaded_by_a_command_found_ready(node: Node, tmp_path: Path) -> None:
+    """`ready` looks for a newer bundle itself when the last look is due: a command it lets run
+    on the event loop then finds nothing to load inside its own pricing."""
+    repricer = node.checkout.repricer
+    repricer.prepare()
+    assert repricer.ready() and repricer.version == 0
+    load_bundle_file(node.ledger, _write(tmp_path / "bundle.json", BUNDLE))
+    time.sleep(1.1)  # the last look is due
+    assert not repricer.ready()  # a bundle to load: the command goes to the writer thread
+    assert repricer.version == 0  # and ready() did not load it
+    repricer.prepare()  # as the writer thread does
+    assert repricer.version == 3 and repricer.ready()
+    time.sleep(1.1)
+    assert repricer.ready()  # due again, nothing newer: ready, and that look counts as the last
+    load_bundle_file(node.ledger, _write(tmp_path / "newer.json", {**BUNDLE, "version": 4}))
+    assert repricer.ready()  # not due yet: no second look within the second
+    time.sleep(1.1)
+    assert not repricer.ready() and repricer.version == 3
