@@ -1,4 +1,4 @@
-"""The lane's writer thread: the commands that change a sale, one at a time, committed in groups.
+"""The lane's writer: the commands that change a sale, one at a time, on the event loop or its own thread, committed in groups.
 
 A completed sale is durable when its commit has synced the WAL, and on the store box that
 sync is a third of a sale's time on the one writer. The writer therefore runs the commands
