@@ -129,8 +129,9 @@ class _LoopCommand(_Command):
 
 
 class GroupWriter:
-    """One thread that runs `submit`ted commands in order, those of one ledger that queued
-    while it was busy in one group commit."""
+    """Runs the lane's commands in group commits: those `submit_here`ted on the event loop
+    that submitted them, a turn's worth a group, when the ledger can begin at once; the rest
+    (and those `submit`ted) on one thread, in order, those that queued while it was busy a group."""
 
     def __init__(self, name: str = "lane-writer") -> None:
         self._name = name
