@@ -112,6 +112,9 @@ class _LoopCommand(_Command):
         self.loop = loop
         self.waiter: asyncio.Future[Any] = loop.create_future()
 
+    def __repr__(self) -> str:  # the dataclass's would read `future`, which this one has not
+        return f"_LoopCommand({self.call!r})"
+
     def start(self) -> bool:
         return not self.waiter.cancelled()  # a racy read off the loop at worst runs an abandoned command
 
