@@ -18,7 +18,7 @@ from edge.ledger import Ledger, UnitOfWork
 from edge.members import record_coupon_uses
 from edge.sale_tables import IN_JOURNAL, SaleRow, StoredValueRow, row_record, sale_record
 from edge.settings import Settings
-from edge.shifts import append_fact
+from edge.shifts import record_fact
 from pos.errors import Conflict, NotFound
 from pos.money import div_round_half_up
 from pos.sale import LineSource, Sale
@@ -132,8 +132,9 @@ class Completion:
             apply_stock(db, deltas, "sale", receipt_no, entry.seq)
             self._draw_stored_value(uow, sale)
             record_coupon_uses(uow, sale, receipt_no, entry.seq)
-            # The shift is open (selected so): its rule for a sale is only the fact itself.
-            append_fact(uow, shift_id, lane, SaleRecorded.from_sale(sale), "shift.sale_recorded", receipt_no=receipt_no)
+            # The shift is open (selected so): its rule for a sale is only the fact itself, which
+            # the sale's journal row above carries (it names the shift).
+            record_fact(uow, shift_id, SaleRecorded.from_sale(sale))
             self._store(db, sale, receipt_seq, shift_id, totals.total, totals.tax, record, entry.seq, request_id)
             if self.print_hook is not None:
                 self.print_hook(uow, sale, record)

@@ -19,7 +19,7 @@ from edge.ledger import Ledger, UnitOfWork
 from edge.price_history import price_history
 from edge.sale_tables import ReturnRow, SaleRow, StoredValueRow, row_record
 from edge.settings import Settings
-from edge.shifts import load_shift, save_fact
+from edge.shifts import load_shift, record_fact
 from pos.errors import Conflict, InvalidInput, NotFound
 from pos.returns import (
     Disposition,
@@ -142,7 +142,7 @@ class Returns:
                 card.balance += tender.amount
                 uow.session.add(card)
         fact = load_shift(uow.session, shift_row).record_return(refund)
-        save_fact(uow, shift_row, fact, "shift.return_recorded", return_id=refund.return_id)
+        record_fact(uow, shift_row.shift_id, fact)  # the return's journal row above carries it
         uow.session.add(ReturnRow(
             return_id=refund.return_id, sale_id=refund.sale_id, total=refund.total,
             body=json.dumps(refund.to_dict(), default=str, ensure_ascii=False), at=refund.at, journal_seq=entry.seq,

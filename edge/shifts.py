@@ -41,11 +41,23 @@ def save_fact(uow: UnitOfWork, row: ShiftRow, fact: ShiftFact, kind: str, **extr
 
 
 def append_fact(uow: UnitOfWork, shift_id: str, lane: int, fact: ShiftFact, kind: str, **extra: Any) -> int:
-    """Append a shift's new fact and journal it; returns the journal seq. A fact is one row, so
-    a long shift costs a sale no more than a short one."""
+    """Append a shift's new fact and journal it; returns the journal seq."""
     data = fact_to_dict(fact)
-    uow.db.execute("INSERT INTO shift_fact (shift_id, body) VALUES (?, ?)", (shift_id, fastjson.dumps_text(data)))
+    _insert_fact(uow, shift_id, data)
     return uow.journal(kind, {"shift_id": shift_id, "lane": lane, **data, **extra}).seq
+
+
+def record_fact(uow: UnitOfWork, shift_id: str, fact: ShiftFact) -> None:
+    """Append a shift's new fact that another journal row of the same transaction already
+    carries: a sale's (`sale.completed`) or a return's (`return.completed`), each naming its
+    shift. The fact is the shift's state, derived from that row, as stock levels are from their
+    movements; the journal holds the business fact once."""
+    _insert_fact(uow, shift_id, fact_to_dict(fact))
+
+
+def _insert_fact(uow: UnitOfWork, shift_id: str, data: dict[str, Any]) -> None:
+    """A fact is one row, so a long shift costs a sale no more than a short one."""
+    uow.db.execute("INSERT INTO shift_fact (shift_id, body) VALUES (?, ?)", (shift_id, fastjson.dumps_text(data)))
 
 
 class Shifts:

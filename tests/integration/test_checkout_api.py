@@ -15,6 +15,9 @@ from edge.bootstrap import Node
 from edge.catalog import import_catalog
 from pos.catalog import gtin13_with_check_digit
 from pos.operators import Role
+from pos.refund import Refund
+from pos.sale import Sale
+from pos.shift import ReturnRecorded, SaleRecorded, fact_to_dict
 from tests.support.lane import Lane, new_id
 from tests.support.store import item_row, write_catalog
 
@@ -232,6 +235,29 @@ def test_shift_x_and_z_reports_and_gap_free_z_numbers(lane: Lane, node: Node) ->
     lane.open_shift()
     assert lane.call("POST", "/lanes/1/shift/close", 200, counted_cash=20000)["z_number"] == 2
     assert {"shift.no_sale", "shift.closed", "shift.cash_moved"} <= set(kinds(node))
+
+
+def test_the_shift_facts_of_a_sale_and_a_return_are_their_own_journal_rows_derived(lane: Lane, node: Node) -> None:
+    """The journal holds a sale (or return) once; the shift's fact of it is state, rebuilt from
+    that row alone, as the design asks of every state table."""
+    lane.open_sale()
+    lane.add(code=COLA, quantity=2)
+    lane.pay("card", 300, reference="RRN 1")
+    lane.pay("cash", 500)
+    receipt_no = lane.complete()["receipt_no"]
+    lane.call("POST", "/returns", 201, return_id=new_id(), lane=1, receipt=receipt_no, lines=[{"line_id": 1, "quantity": 1}])
+    with node.ledger.reader.connect() as conn:
+        rows = {kind: json.loads(payload)["data"] for kind, payload in conn.exec_driver_sql(
+            "SELECT kind, payload FROM journal WHERE kind IN ('sale.completed', 'return.completed')")}
+        stored = [json.loads(body) for (body,) in conn.exec_driver_sql(
+            "SELECT body FROM shift_fact WHERE shift_id = ? ORDER BY id", (rows["sale.completed"]["shift_id"],))]
+    assert rows["return.completed"]["shift_id"] == rows["sale.completed"]["shift_id"]
+    rebuilt = [
+        fact_to_dict(SaleRecorded.from_sale(Sale.from_dict(rows["sale.completed"]["sale"]))),
+        fact_to_dict(ReturnRecorded.from_refund(Refund.from_dict(rows["return.completed"]["refund"]))),
+    ]
+    assert stored[-2:] == rebuilt and rebuilt[0]["total"] == 600 and rebuilt[1]["total"] == 300
+    assert not {"shift.sale_recorded", "shift.return_recorded"} & set(kinds(node))
 
 
 def test_selling_needs_an_open_shift(lane: Lane) -> None:
