@@ -13,7 +13,8 @@ from sqlmodel import select
 from edge import fastjson
 from edge.cart_view import cart_from_saved
 from edge.checkout import missing_sale, open_shift_id
-from edge.clock import to_utc_text, utc_now
+from edge.clock import utc_now
+from edge.journal import JournalEntry
 from edge.ledger import Ledger, UnitOfWork
 from edge.members import record_coupon_uses
 from edge.sale_tables import IN_JOURNAL, SaleRow, StoredValueRow, row_record, sale_record
@@ -57,9 +58,10 @@ def stock_deltas(sale: Sale, price_per_kg: Callable[[str], int]) -> dict[str, in
     return deltas
 
 
-def apply_stock(db: sqlite3.Connection, deltas: dict[str, int], reason: str, ref: str, seq: int) -> None:
-    """Move stock: one upsert of the levels and one insert of the movements (batched SQL:
-    the ORM's get-and-flush per SKU cost half of a sale's completion)."""
+def apply_stock(db: sqlite3.Connection, deltas: dict[str, int], reason: str, ref: str, entry: JournalEntry) -> None:
+    """Move stock, as journal row `entry` says, at its time: one upsert of the levels and one
+    insert of the movements (batched SQL: the ORM's get-and-flush per SKU cost half of a
+    sale's completion)."""
     moves = [(sku, delta) for sku, delta in sorted(deltas.items()) if delta]
     if not moves:
         return
@@ -68,7 +70,7 @@ def apply_stock(db: sqlite3.Connection, deltas: dict[str, int], reason: str, ref
         "ON CONFLICT(sku) DO UPDATE SET on_hand = on_hand + excluded.on_hand",
         moves,
     )
-    at = to_utc_text(utc_now())
+    seq, at = entry.seq, entry.at
     db.executemany(
         "INSERT INTO stock_movement (sku, delta, reason, ref, journal_seq, at) VALUES (?, ?, ?, ?, ?, ?)",
         [(sku, delta, reason, ref, seq, at) for sku, delta in moves],
@@ -115,7 +117,8 @@ class Completion:
             shift_id = open_shift_id(db, lane)
             receipt_seq = self._next_receipt_seq(db)
             receipt_no = f"{self._settings.store.id}-{receipt_seq:08d}"
-            sale.complete(receipt_no=receipt_no, at=utc_now())
+            now = utc_now()  # the sale's close, its journal row, stock movements and request: one time
+            sale.complete(receipt_no=receipt_no, at=now)
             sale.pull_events()
             totals, settlement = sale.totals(), sale.settlement()
             deltas = stock_deltas(sale, lambda sku: _price_per_kg(db, sku))
@@ -128,14 +131,14 @@ class Completion:
                 "stock": [{"sku": sku, "delta": delta} for sku, delta in sorted(deltas.items())],
                 "request_id": request_id,
             }
-            entry = uow.journal("sale.completed", record)
-            apply_stock(db, deltas, "sale", receipt_no, entry.seq)
+            entry = uow.journal("sale.completed", record, now)
+            apply_stock(db, deltas, "sale", receipt_no, entry)
             self._draw_stored_value(uow, sale)
             record_coupon_uses(uow, sale, receipt_no, entry.seq)
             # The shift is open (selected so): its rule for a sale is only the fact itself, which
             # the sale's journal row above carries (it names the shift).
             record_fact(uow, shift_id, SaleRecorded.from_sale(sale))
-            self._store(db, sale, receipt_seq, shift_id, totals.total, totals.tax, record, entry.seq, request_id)
+            self._store(db, sale, receipt_seq, shift_id, totals.total, totals.tax, entry, request_id)
             if self.print_hook is not None:
                 self.print_hook(uow, sale, record)
             uow.commit()
@@ -146,21 +149,20 @@ class Completion:
     @staticmethod
     def _store(
         db: sqlite3.Connection, sale: Sale, receipt_seq: int, shift_id: str, total: int, tax: int,
-        record: dict[str, Any], journal_seq: int, request_id: str,
+        entry: JournalEntry, request_id: str,
     ) -> None:
-        """The cart becomes a sale row (its record is its journal row's: `sale_record`), and the
-        request id is spent."""
-        now = to_utc_text(utc_now())
+        """The cart becomes a sale row (its record is its journal row's, `entry`: `sale_record`),
+        and the request id is spent, at the journal row's time (the sale's close)."""
         db.execute("DELETE FROM open_sale WHERE sale_id = ?", (sale.sale_id,))
         db.execute(
             "INSERT INTO sale (sale_id, receipt_no, receipt_seq, lane, cashier_id, shift_id, completed_at, total, tax, "
             "body, journal_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (sale.sale_id, sale.receipt_no, receipt_seq, int(sale.lane_id), sale.cashier_id, shift_id,
-             to_utc_text(sale.closed_at) if sale.closed_at else now, total, tax, IN_JOURNAL, journal_seq),
+             entry.at, total, tax, IN_JOURNAL, entry.seq),
         )
         db.execute(
             "INSERT INTO request (request_id, kind, ref, created_at) VALUES (?, 'sale.complete', ?, ?)",
-            (request_id, sale.sale_id, now),
+            (request_id, sale.sale_id, entry.at),
         )
 
     def receipt(self, receipt_no: str) -> Completed:

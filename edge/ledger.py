@@ -28,6 +28,7 @@ import time
 import typing
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -727,9 +728,10 @@ class UnitOfWork:
             self._session = self._ledger.turn_session()
         return self._session
 
-    def journal(self, kind: str, data: dict[str, Any]) -> journal.JournalEntry:
-        """Append a journal row in this transaction (all of its rows go through here, in turn)."""
-        entry = journal.append(self.db, kind, data, last=self._last)
+    def journal(self, kind: str, data: dict[str, Any], at: datetime | None = None) -> journal.JournalEntry:
+        """Append a journal row in this transaction (all of its rows go through here, in turn),
+        dated `at` (default: now)."""
+        entry = journal.append(self.db, kind, data, at, last=self._last)
         self._last = (entry.seq, entry.hash)
         return entry
 

@@ -128,8 +128,8 @@ class Returns:
             "stock": [{"sku": s, "delta": d} for s, d in sorted(stock_in.items())]
             + [{"sku": s, "delta": d, "reason": "damaged"} for s, d in sorted(damaged.items())],
         })
-        apply_stock(uow.db, stock_in, "return", refund.return_id, entry.seq)
-        apply_stock(uow.db, damaged, "damaged", refund.return_id, entry.seq)
+        apply_stock(uow.db, stock_in, "return", refund.return_id, entry)
+        apply_stock(uow.db, damaged, "damaged", refund.return_id, entry)
         for tender in refund.tenders:
             if tender.kind in (TenderKind.GIFT_CARD, TenderKind.VOUCHER):
                 card = uow.session.get(StoredValueRow, tender.reference) if tender.reference else None

@@ -237,6 +237,25 @@ def test_shift_x_and_z_reports_and_gap_free_z_numbers(lane: Lane, node: Node) ->
     assert {"shift.no_sale", "shift.closed", "shift.cash_moved"} <= set(kinds(node))
 
 
+def test_a_completed_sale_has_one_time_in_every_row_it_writes(lane: Lane, node: Node) -> None:
+    lane.open_sale()
+    lane.add(code=COLA)
+    lane.add(code=RICE)
+    lane.pay("cash", 5000)
+    request_id = new_id()
+    done = lane.complete(request_id)
+    with node.ledger.reader.connect() as conn:
+        sale_at, seq = conn.exec_driver_sql(
+            "SELECT completed_at, journal_seq FROM sale WHERE receipt_no = ?", (done["receipt_no"],)).one()
+        times = {
+            "journal": conn.exec_driver_sql("SELECT at FROM journal WHERE seq = ?", (seq,)).scalar_one(),
+            "movements": {at for (at,) in conn.exec_driver_sql("SELECT at FROM stock_movement WHERE journal_seq = ?", (seq,))},
+            "request": conn.exec_driver_sql("SELECT created_at FROM request WHERE request_id = ?", (request_id,)).scalar_one(),
+        }
+    assert times == {"journal": sale_at, "movements": {sale_at}, "request": sale_at}
+    assert done["sale"]["closed_at"].replace("+00:00", "") == sale_at.removesuffix("Z")
+
+
 def test_the_shift_facts_of_a_sale_and_a_return_are_their_own_journal_rows_derived(lane: Lane, node: Node) -> None:
     """The journal holds a sale (or return) once; the shift's fact of it is state, rebuilt from
     that row alone, as the design asks of every state table."""
