@@ -431,7 +431,7 @@ class Ledger:
         return group
 
     @contextmanager
-    def grouped(self, settle_later: bool = False, at_once: bool = False) -> Iterator[Group]:
+    def grouped(self, settle_later: bool = False, at_once: bool = False, hand_over: bool = False) -> Iterator[Group]:
         """Units of work this thread begins inside share one transaction, committed when the
         block ends: one commit (one sync, one pass of the WAL) for several commands, as the
         lane's writer thread runs the commands that queued while it was busy. Each unit is a
@@ -446,9 +446,15 @@ class Ledger:
 
         `at_once`: take the write turn and begin the transaction now, or raise `TurnTaken` at
         once if another thread or process holds either (the caller must not wait: the lane's
-        event loop, which hands its commands to the writer thread then)."""
+        event loop, which hands its commands to the writer thread then).
+
+        `hand_over` (with `settle_later`): the block ends with the transaction still open and
+        the write turn still taken; the caller's `group.finish()`, on another thread, commits
+        and gives the turn back (the lane's event loop serves on while SQLite writes)."""
         if self._group_here() is not None or self._turn_owner == threading.get_ident():
             raise RuntimeError("a group of units of work was begun inside another, or inside a unit of work")
+        if hand_over and not settle_later:
+            raise ValueError("a group handed over is settled later, by whoever finishes it")
         group = Group(self)
         self._groups.group = group
         try:
@@ -463,7 +469,10 @@ class Ledger:
                     db.rollback()
                     db = None
             if db is not None:
-                group.commit_number = self.wal.commit(db)
+                if hand_over:
+                    group.handed = True
+                else:
+                    group.commit_number = self.wal.commit(db)
                 if settle_later:
                     with self._settled:
                         self._unsettled += 1
@@ -476,7 +485,9 @@ class Ledger:
             self._groups.group = None
             if group.holds_turn:
                 self._turn_owner = None
-                self.write_turn.release()
+                if not group.handed:
+                    group.holds_turn = False
+                    self.write_turn.release()
         if not settle_later:
             group.settle()
 
@@ -631,6 +642,24 @@ class Group:
         self.wrote = False  # a unit committed its savepoint
         self.broken = False  # a unit's savepoint could not be undone
         self.after: list[Callable[[], None]] = []
+        self.handed = False  # its commit is left to `finish`, on another thread
+
+    def finish(self) -> None:
+        """Commit a group handed over (`Ledger.grouped(hand_over=True)`), then give the write
+        turn back. If the commit fails, it is rolled back, raises here, and the group's
+        listeners are never told (`settle` then only counts it settled)."""
+        ledger, db = self._ledger, self.db
+        assert self.handed and db is not None
+        try:
+            self.commit_number = ledger.wal.commit(db)
+        except BaseException:
+            self.after, self.wrote = [], False
+            if db.in_transaction:
+                db.rollback()
+            raise
+        finally:
+            self.handed = self.holds_turn = False
+            ledger.write_turn.release()
 
     def settle(self) -> None:
         """Make the group's commit durable, then tell its listeners (LedgerSyncFailed, and

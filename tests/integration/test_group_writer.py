@@ -354,3 +354,77 @@ def test_sqlite_busy_with_an_extended_code_is_busy() -> None:
     other = sqlite3.OperationalError("disk I/O error")
     other.sqlite_errorcode = sqlite3.SQLITE_IOERR  # type: ignore[attr-defined]
     assert _busy(recovering) and not _busy(other)
+
+
+@pytest.fixture
+def commit_threads(node: Node, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[str], threading.Event, threading.Event]]:
+    """The threads that commit the units' connection; the first commit waits for `release`
+    once it has set `committing`."""
+    threads, committing, release = [], threading.Event(), threading.Event()
+    commit = node.ledger.wal.commit
+
+    def held(db: sqlite3.Connection) -> int:
+        threads.append(threading.current_thread().name)
+        if not committing.is_set():
+            committing.set()
+            assert release.wait(10)
+        return commit(db)
+
+    monkeypatch.setattr(node.ledger.wal, "commit", held)
+    yield threads, committing, release
+
+
+def test_the_loop_hands_its_groups_commit_to_the_answerer_and_serves_on_meanwhile(
+    node: Node, writer: GroupWriter, commit_threads: tuple[list[str], threading.Event, threading.Event],
+) -> None:
+    """SQLite writes a group's pages off the loop; a command that comes meanwhile waits for
+    that commit, then runs on the loop (not the writer thread), in order."""
+    import asyncio
+
+    committers, committing, release = commit_threads
+    before, ran = node.ledger.last_seq(), []
+
+    async def main() -> tuple[list[object], list[str], bool]:
+        first = writer.submit_here(node.ledger, _thread_of(node.ledger, 1, ran))
+        assert await asyncio.to_thread(committing.wait, 10)  # the answerer commits, and is held
+        second = writer.submit_here(node.ledger, _thread_of(node.ledger, 2, ran))
+        for _ in range(10):
+            await asyncio.sleep(0)  # the loop turns and serves; the second waits for the commit
+        waited, turn_held = list(ran), node.ledger.write_turn.locked()
+        release.set()
+        return list(await asyncio.wait_for(asyncio.gather(first, second), 10)), waited, turn_held
+
+    answers, waited, turn_held = asyncio.run(main())
+    loop_thread = threading.main_thread().name
+    assert waited == [loop_thread] and turn_held
+    assert answers == [before + 1, before + 2]
+    assert ran == [loop_thread, loop_thread]
+    assert committers == ["test-writer-answers"] * 2
+    assert _facts_after(node.ledger, before) == [1, 2]
+
+
+def test_when_a_handed_groups_commit_fails_its_commands_answer_an_error_and_the_turn_is_free(
+    node: Node, writer: GroupWriter, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    commit, failures = node.ledger.wal.commit, [sqlite3.OperationalError("disk I/O error")]
+
+    def failing(db: sqlite3.Connection) -> int:
+        if failures:
+            raise failures.pop()
+        return commit(db)
+
+    monkeypatch.setattr(node.ledger.wal, "commit", failing)
+    before = node.ledger.last_seq()
+    lost = _on_loop(writer, node.ledger, [_fact(node.ledger, 1), _fact(node.ledger, 2)])
+    assert all(isinstance(answer, TransactionLost) for answer in lost) and len(lost) == 2
+    assert not node.ledger.write_turn.locked()
+    assert _on_loop(writer, node.ledger, [_fact(node.ledger, 3)]) == [before + 1]
+    assert _facts_after(node.ledger, before) == [3]
+
+
+def test_a_group_handed_over_must_be_settled_later() -> None:
+    ledger = Ledger.__new__(Ledger)  # refused before the ledger is touched
+    ledger._groups = threading.local()
+    ledger._turn_owner = None
+    with pytest.raises(ValueError, match="settled later"), ledger.grouped(hand_over=True):
+        pytest.fail("began")
