@@ -219,11 +219,15 @@ def _concurrent_completes(node: _Node, client: _Http, first_lane: int, codes: li
     prepared = [[_paid_sale(client, lane, codes, rnd) for lane in group] for group in lanes]
     clients = [node.client() for _ in range(CLIENTS)]  # connected now: the server drops one idle for 5 s
     barrier = threading.Barrier(CLIENTS + 1)
+    failed: list[BaseException] = []
 
     def run(worker: _Http, sales: list[str]) -> None:
         barrier.wait()
-        for sid in sales:
-            _complete(worker, sid)
+        try:
+            for sid in sales:
+                _complete(worker, sid)
+        except BaseException as err:  # a client that stopped early would make the round look faster
+            failed.append(err)
 
     threads = [threading.Thread(target=run, args=(c, s)) for c, s in zip(clients, prepared, strict=True)]
     for thread in threads:
@@ -232,7 +236,10 @@ def _concurrent_completes(node: _Node, client: _Http, first_lane: int, codes: li
     started = time.perf_counter()
     for thread in threads:
         thread.join()
-    return CLIENTS * LANES_PER_CLIENT, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {CLIENTS} clients failed: {failed[0]!r}") from failed[0]
+    return CLIENTS * LANES_PER_CLIENT, elapsed
 
 
 @benchmark("add_item_p99_ms", "add_item_p50_ms", "add_item_growing_p99_ms", "complete_sale_p50_ms", "complete_sale_per_s", "complete_sale_vs_sqlite_ratio",

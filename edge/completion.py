@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import select
@@ -133,8 +134,8 @@ class Completion:
             }
             entry = uow.journal("sale.completed", record, now)
             apply_stock(db, deltas, "sale", receipt_no, entry)
-            self._draw_stored_value(uow, sale)
-            record_coupon_uses(uow, sale, receipt_no, entry.seq)
+            self._draw_stored_value(uow, sale, now)
+            record_coupon_uses(uow, sale, receipt_no, entry)
             # The shift is open (selected so): its rule for a sale is only the fact itself, which
             # the sale's journal row above carries (it names the shift).
             record_fact(uow, shift_id, SaleRecorded.from_sale(sale))
@@ -188,7 +189,7 @@ class Completion:
         return int(last or 0) + 1
 
     @staticmethod
-    def _draw_stored_value(uow: UnitOfWork, sale: Sale) -> None:
+    def _draw_stored_value(uow: UnitOfWork, sale: Sale, at: datetime) -> None:
         for tender in sale.tenders:
             if tender.kind in (TenderKind.VOUCHER, TenderKind.GIFT_CARD):
                 session = uow.session
@@ -197,6 +198,6 @@ class Completion:
                     have = 0 if card is None else card.balance
                     raise Conflict(f"{tender.kind.value} {tender.reference} now holds {have}: take another payment")
                 card.balance -= tender.amount
-                card.updated_at = utc_now()
+                card.updated_at = at
                 session.add(card)
 

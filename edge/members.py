@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from edge.clock import to_utc_text, utc_now
 from edge.customer_tables import MemberRow
+from edge.journal import JournalEntry
 from edge.ledger import Ledger, UnitOfWork
 from pos.errors import Conflict, InvalidInput, NotFound
 from pos.sale import Sale
@@ -114,9 +115,10 @@ def import_members(ledger: Ledger, path: Path) -> MemberImport:
     return MemberImport(len(members), created, len(members) - created)
 
 
-def record_coupon_uses(uow: UnitOfWork, sale: Sale, receipt_no: str, journal_seq: int) -> None:
-    """Count the coupons a completing sale used, within their limits (checked again here: two
-    lanes may have priced the same single-use coupon before either completed)."""
+def record_coupon_uses(uow: UnitOfWork, sale: Sale, receipt_no: str, entry: JournalEntry) -> None:
+    """Count the coupons a completing sale used (its journal row `entry`, at its time), within
+    their limits (checked again here: two lanes may have priced the same single-use coupon
+    before either completed)."""
     used = sale.coupons_used()
     if not used:
         return
@@ -128,8 +130,7 @@ def record_coupon_uses(uow: UnitOfWork, sale: Sale, receipt_no: str, journal_seq
             raise Conflict(f"coupon {coupon.code} has been used up meanwhile: remove it from the sale")
         if coupon.max_uses_per_customer is not None and mine.get(coupon.code, 0) >= coupon.max_uses_per_customer:
             raise Conflict(f"member {customer} has already used coupon {coupon.code}: remove it from the sale")
-    at = to_utc_text(utc_now())
     conn.exec_driver_sql(
         "INSERT INTO coupon_use (code, customer_id, sale_id, receipt_no, journal_seq, at) VALUES (?, ?, ?, ?, ?, ?)",
-        [(c.code, customer, sale.sale_id, receipt_no, journal_seq, at) for c in used],
+        [(c.code, customer, sale.sale_id, receipt_no, entry.seq, entry.at) for c in used],
     )

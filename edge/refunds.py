@@ -127,7 +127,7 @@ class Returns:
             "shift_id": shift_row.shift_id,
             "stock": [{"sku": s, "delta": d} for s, d in sorted(stock_in.items())]
             + [{"sku": s, "delta": d, "reason": "damaged"} for s, d in sorted(damaged.items())],
-        })
+        }, refund.at)
         apply_stock(uow.db, stock_in, "return", refund.return_id, entry)
         apply_stock(uow.db, damaged, "damaged", refund.return_id, entry)
         for tender in refund.tenders:

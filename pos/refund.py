@@ -72,8 +72,10 @@ class Refund:
         return sum(t.amount for t in self.tenders)
 
     def to_dict(self) -> dict[str, Any]:
+        """Its fields, and its `total` (what HQ's sales figures subtract; `from_dict` ignores it)."""
         data = asdict(self)
         data["at"] = self.at.isoformat()
+        data["total"] = self.total
         return data
 
     @classmethod
@@ -95,4 +97,5 @@ class Refund:
             TenderRefund(**{**t, "kind": TenderKind(t["kind"])}) for t in data["tenders"]
         )
         at = datetime.fromisoformat(data["at"])
-        return cls(**{**data, "at": at, "lines": lines, "tenders": tenders})
+        fields = {key: value for key, value in data.items() if key != "total"}  # derived, not stored
+        return cls(**{**fields, "at": at, "lines": lines, "tenders": tenders})

@@ -24,7 +24,6 @@ def completed_view(done: Completed) -> dict[str, Any]:
 def refund_view(refund: Refund, journal_seq: int, replayed: bool) -> dict[str, Any]:
     return {
         **refund.to_dict(),
-        "total": refund.total,
         "paid_out": refund.paid_out,
         "journal_seq": journal_seq,
         "replayed": replayed,
