@@ -478,6 +478,7 @@ class Ledger:
                         self._unsettled += 1
                     group.awaited = True
         except BaseException:
+            group.handed = False  # nothing to hand over: the turn is given back below
             if group.db is not None and group.db.in_transaction:
                 group.db.rollback()
             raise
@@ -646,11 +647,13 @@ class Group:
 
     def finish(self) -> None:
         """Commit a group handed over (`Ledger.grouped(hand_over=True)`), then give the write
-        turn back. If the commit fails, it is rolled back, raises here, and the group's
-        listeners are never told (`settle` then only counts it settled)."""
+        turn back. If the commit fails, or an earlier group's sync has failed (the ledger takes
+        no more changes), it is rolled back, raises here, and the group's listeners are never
+        told (`settle` then only counts it settled)."""
         ledger, db = self._ledger, self.db
         assert self.handed and db is not None
         try:
+            ledger.wal.check()  # an earlier group's sync failed: the ledger takes no more changes
             self.commit_number = ledger.wal.commit(db)
         except BaseException:
             self.after, self.wrote = [], False

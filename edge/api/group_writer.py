@@ -16,11 +16,12 @@ must never wait, though: when the ledger's write turn is taken (a device's scan,
 another process) or the command has work to do first (`ready`), it goes to the writer thread
 (`submit`), which waits for it as long as the ledger's patience allows.
 
-The loop does not commit its group either: it hands the open transaction to the answerer
-(`Ledger.grouped(hand_over=True)`), which commits it (SQLite writes the group's WAL pages
-without the GIL, about a tenth of a sale's time on the loop), gives the write turn back, then
-syncs. Meanwhile the loop serves HTTP; its next commands wait for that commit, the group
-before them, and then run on the loop (`_handed_back`), not on the writer thread.
+The loop does not commit its group either: it hands the open transaction to a third thread,
+the committer (`Ledger.grouped(hand_over=True)`), which commits it (SQLite writes the group's
+WAL pages without the GIL, about a tenth of a sale's time on the loop), gives the write turn
+back, and passes the group on to the answerer to sync. Meanwhile the loop serves HTTP; its
+next commands wait for that commit (not for any sync), and then run on the loop
+(`_handed_back`), not on the writer thread.
 
 No command is answered, and no listener told, before the sync that makes its commit durable.
 If the commit fails, every command of the group answers an error (`TransactionLost`, a 503 to
@@ -150,6 +151,8 @@ class GroupWriter:
         # (group, its commands, the loop whose group it is: None for the writer thread's)
         self._settling: queue.SimpleQueue[tuple[Group | None, list[_Command], asyncio.AbstractEventLoop | None]] = (
             queue.SimpleQueue())
+        # The loop's groups handed over, to be committed (`_commit`), then settled.
+        self._committing: queue.SimpleQueue[tuple[Group, list[_Command], asyncio.AbstractEventLoop]] = queue.SimpleQueue()
         # Each event loop's commands for its next turn (touched on that loop's thread only).
         self._here: dict[asyncio.AbstractEventLoop, deque[_LoopCommand]] = {}
         # Loops whose last group the answerer has still to commit (touched on those loops only).
@@ -183,10 +186,11 @@ class GroupWriter:
             self._ready.notify()
 
     def _start(self) -> None:
-        """The writer and answerer threads, on first use (call holding `_ready`)."""
+        """The writer, committer and answerer threads, on first use (call holding `_ready`)."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()
+            threading.Thread(target=self._commit, name=f"{self._name}-commits", daemon=True).start()
             threading.Thread(target=self._answer, name=f"{self._name}-answers", daemon=True).start()
 
     def _run_here(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -195,7 +199,7 @@ class GroupWriter:
         group is being committed, they wait for it, first in line (`_handed_back`)."""
         if loop in self._in_flight:
             return
-        here = self._here.pop(loop)  # those that come from now on are the next turn's
+        here = self._here.pop(loop, None)  # those that come from now on are the next turn's
         while here:
             if loop in self._in_flight:
                 self._here.setdefault(loop, deque()).extendleft(reversed(here))
@@ -212,6 +216,8 @@ class GroupWriter:
         it refuses (a failed sync, closed): the writer thread then answers what it says."""
         group: list[_Command] = [first]
         committed: Group | None = None
+        with self._ready:
+            self._start()  # before the group: nothing may fail between handing it over and queueing it
         try:
             with ExitStack() as stack:
                 try:
@@ -227,11 +233,11 @@ class GroupWriter:
             committed = open_group
         except BaseException as err:  # its commit failed: none of the group is in the ledger
             _lost(group, err)
-        with self._ready:
-            self._start()
         if committed is not None and committed.handed:
             self._in_flight.add(first.loop)
-        self._settling.put((committed, group, first.loop))
+            self._committing.put((committed, group, first.loop))
+        else:
+            self._settling.put((committed, group, first.loop))
         return True
 
     def _handed_back(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -280,18 +286,28 @@ class GroupWriter:
             _lost(group, err)
         self._settling.put((committed, group, None))
 
+    def _commit(self) -> None:
+        """Commit each group the loop handed over, as soon as it comes (the answerer may be
+        syncing the one before: the loop's next group waits for this commit, not that sync),
+        tell the loop, then pass it on to be settled."""
+        while True:
+            committed, group, loop = self._committing.get()
+            try:
+                committed.finish()
+            except LedgerSyncFailed as err:  # an earlier sync failed: the ledger takes no more
+                for command in group:
+                    if command.error is None:
+                        command.error = _each_its_own(err)
+            except BaseException as err:  # none of the group is in the ledger
+                _lost(group, err)
+            with suppress(RuntimeError):  # the loop was closed: nothing waits on it
+                loop.call_soon_threadsafe(self._handed_back, loop)
+            self._settling.put((committed, group, loop))
+
     def _answer(self) -> None:
         """Settle each committed group (sync, listeners), then answer its commands."""
         while True:
-            committed, group, loop = self._settling.get()
-            if committed is not None and committed.handed:
-                try:
-                    committed.finish()
-                except BaseException as err:  # none of the group is in the ledger
-                    _lost(group, err)
-                if loop is not None:
-                    with suppress(RuntimeError):  # the loop was closed: nothing waits on it
-                        loop.call_soon_threadsafe(self._handed_back, loop)
+            committed, group, _ = self._settling.get()
             try:
                 if committed is not None:
                     committed.settle()

@@ -374,7 +374,7 @@ def commit_threads(node: Node, monkeypatch: pytest.MonkeyPatch) -> Iterator[tupl
     yield threads, committing, release
 
 
-def test_the_loop_hands_its_groups_commit_to_the_answerer_and_serves_on_meanwhile(
+def test_the_loop_hands_its_groups_commit_to_the_committer_and_serves_on_meanwhile(
     node: Node, writer: GroupWriter, commit_threads: tuple[list[str], threading.Event, threading.Event],
 ) -> None:
     """SQLite writes a group's pages off the loop; a command that comes meanwhile waits for
@@ -399,16 +399,17 @@ def test_the_loop_hands_its_groups_commit_to_the_answerer_and_serves_on_meanwhil
     assert waited == [loop_thread] and turn_held
     assert answers == [before + 1, before + 2]
     assert ran == [loop_thread, loop_thread]
-    assert committers == ["test-writer-answers"] * 2
+    assert committers == ["test-writer-commits"] * 2
     assert _facts_after(node.ledger, before) == [1, 2]
 
 
 def test_when_a_handed_groups_commit_fails_its_commands_answer_an_error_and_the_turn_is_free(
     node: Node, writer: GroupWriter, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    commit, failures = node.ledger.wal.commit, [sqlite3.OperationalError("disk I/O error")]
+    commit, failures, threads = node.ledger.wal.commit, [sqlite3.OperationalError("disk I/O error")], []
 
     def failing(db: sqlite3.Connection) -> int:
+        threads.append(threading.current_thread().name)
         if failures:
             raise failures.pop()
         return commit(db)
@@ -417,9 +418,62 @@ def test_when_a_handed_groups_commit_fails_its_commands_answer_an_error_and_the_
     before = node.ledger.last_seq()
     lost = _on_loop(writer, node.ledger, [_fact(node.ledger, 1), _fact(node.ledger, 2)])
     assert all(isinstance(answer, TransactionLost) for answer in lost) and len(lost) == 2
+    assert threads == ["test-writer-commits"]  # the loop's group, committed (and lost) off the loop
     assert not node.ledger.write_turn.locked()
     assert _on_loop(writer, node.ledger, [_fact(node.ledger, 3)]) == [before + 1]
     assert _facts_after(node.ledger, before) == [3]
+
+
+def test_the_loops_next_group_is_committed_while_the_one_before_syncs(
+    node: Node, writer: GroupWriter, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A slow disk sync holds up the answers of its group only: the write turn is free, the
+    loop's next group commits meanwhile, and a device's unit of work gets its turn."""
+    import asyncio
+
+    import edge.ledger
+
+    syncing, release, real = threading.Event(), threading.Event(), edge.ledger._fdatasync
+
+    def slow(fd: int) -> None:
+        if not syncing.is_set():
+            syncing.set()
+            assert release.wait(10)
+        real(fd)
+
+    monkeypatch.setattr(edge.ledger, "_fdatasync", slow)
+    before = node.ledger.last_seq()
+
+    def device_scan() -> int:
+        with node.ledger.unit_of_work() as uow:  # waits for the turn: at most its patience
+            entry = uow.journal("test.fact", {"n": 3})
+            uow.commit()  # syncs, once the slow sync lets it
+        return entry.seq
+
+    async def until_seq(seq: int) -> None:
+        for _ in range(5000):
+            if node.ledger.last_seq() >= seq:
+                return
+            await asyncio.sleep(0.001)
+        pytest.fail(f"seq {seq} was not committed while the first group's sync was held")
+
+    async def main() -> tuple[list[object], int, bool]:
+        first = writer.submit_here(node.ledger, _fact(node.ledger, 1))
+        try:
+            assert await asyncio.to_thread(syncing.wait, 10)  # the first group's sync is held
+            second = writer.submit_here(node.ledger, _fact(node.ledger, 2))
+            await until_seq(before + 2)  # committed while the first still syncs
+            device = asyncio.create_task(asyncio.to_thread(device_scan))
+            await until_seq(before + 3)  # the device's unit took the turn too
+            answered = first.done() or second.done()
+        finally:
+            release.set()
+        return list(await asyncio.wait_for(asyncio.gather(first, second), 10)), await device, answered
+
+    answers, device_seq, answered_early = asyncio.run(main())
+    assert not answered_early  # nothing is answered before its sync
+    assert answers == [before + 1, before + 2] and device_seq == before + 3
+    assert _facts_after(node.ledger, before) == [1, 2, 3]
 
 
 def test_a_group_handed_over_must_be_settled_later() -> None:
