@@ -155,7 +155,7 @@ class GroupWriter:
         self._committing: queue.SimpleQueue[tuple[Group, list[_Command], asyncio.AbstractEventLoop]] = queue.SimpleQueue()
         # Each event loop's commands for its next turn (touched on that loop's thread only).
         self._here: dict[asyncio.AbstractEventLoop, deque[_LoopCommand]] = {}
-        # Loops whose last group the answerer has still to commit (touched on those loops only).
+        # Loops whose last group the committer has still to commit (touched on those loops only).
         self._in_flight: set[asyncio.AbstractEventLoop] = set()
 
     def submit(self, ledger: Ledger, call: Callable[[], Any], ready: Callable[[], bool] = _always) -> Future[Any]:
