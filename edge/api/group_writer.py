@@ -231,7 +231,7 @@ class GroupWriter:
                         command.run()
                         group.append(command)
             committed = open_group
-        except BaseException as err:  # its commit failed: none of the group is in the ledger
+        except BaseException as err:  # the group could not be handed over (its transaction lost): none of it is in the ledger
             _lost(group, err)
         if committed is not None and committed.handed:
             self._in_flight.add(first.loop)
