@@ -9,8 +9,9 @@ never stops HQ's ingest. What is relied on (edge/completion.py and edge/refunds.
   (a stock count replaces the figure) — applied after its `stock` deltas;
 - `sale.completed`: one sale of `data.totals.total` minor units; its sold quantities are the
   negated negative `stock` deltas;
-- `return.completed`: one return of `data.refund.total`; returned quantities are its
-  positive `stock` deltas.
+- `return.completed`: one return of `data.refund.total` (rows written before the refund
+  carried its total, 2026-11-24: the sum of its lines' `amount`, as `pos.refund.Refund.total`
+  computes it); returned quantities are its positive `stock` deltas.
 
 HQ applies these in seq order as the contiguous prefix grows, so counts and deltas
 interleave exactly as they did in the store.
@@ -76,6 +77,19 @@ def _total(data: Mapping[str, Any], key: str) -> int:
     return (_int(part.get("total")) or 0) if isinstance(part, Mapping) else 0
 
 
+def _refund_total(data: Mapping[str, Any]) -> int:
+    refund = data.get("refund")
+    if not isinstance(refund, Mapping):
+        return 0
+    total = _int(refund.get("total"))
+    if total is not None:
+        return total
+    lines = refund.get("lines")
+    if not isinstance(lines, list):
+        return 0
+    return sum(_int(line.get("amount")) or 0 for line in lines if isinstance(line, Mapping))
+
+
 def sales_figure(kind: str, data: Mapping[str, Any], entries: list[tuple[str, int]] | None = None) -> SalesFigure | None:
     """A sale or return's figures (None for other kinds)."""
     if kind not in ("sale.completed", "return.completed"):
@@ -85,7 +99,7 @@ def sales_figure(kind: str, data: Mapping[str, Any], entries: list[tuple[str, in
         sold = tuple((sku, -delta) for sku, delta in deltas if delta < 0)
         return SalesFigure(1, 0, _total(data, "totals"), sold)
     returned = tuple((sku, -delta) for sku, delta in deltas if delta > 0)
-    return SalesFigure(0, 1, -_total(data, "refund"), returned)
+    return SalesFigure(0, 1, -_refund_total(data), returned)
 
 
 def apply_moves(stock: dict[str, int], moves: Iterable[StockMove]) -> None:

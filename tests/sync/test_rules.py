@@ -52,6 +52,20 @@ def test_stock_projection_adds_deltas_and_counts_replace() -> None:
     assert returned is not None and (returned.returns, returned.amount) == (1, -100)
 
 
+def test_a_return_row_without_its_total_counts_the_sum_of_its_lines() -> None:
+    """`return.completed` rows written before the refund carried its total: HQ still subtracts
+    what was refunded for the goods (the lines' amounts), not nothing."""
+    lines = [{"sku": "A", "amount": 250}, {"sku": "B", "amount": 120}, {"sku": "C", "amount": "x"}]
+    old_row = {"stock": [{"sku": "A", "delta": 1}, {"sku": "B", "delta": 1}], "refund": {"lines": lines}}
+    figure = sales_figure("return.completed", old_row)
+    assert figure is not None and (figure.returns, figure.amount) == (1, -370)
+    assert figure.quantities == (("A", -1), ("B", -1))  # a return takes its goods off the day's sold quantities
+    with_total = {"refund": {"total": 300, "lines": lines}}  # the total, where the row has it, wins
+    assert sales_figure("return.completed", with_total).amount == -300  # type: ignore[union-attr]
+    for unusable in ({}, {"refund": "x"}, {"refund": {"lines": "x"}}):
+        assert sales_figure("return.completed", unusable).amount == 0  # type: ignore[union-attr]
+
+
 def test_signature_covers_the_canonical_message() -> None:
     key = Ed25519PrivateKey.generate()
     now = datetime.now(UTC)
